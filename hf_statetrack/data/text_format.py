@@ -1,0 +1,171 @@
+"""Tasks written as text for pretrained tokenizers, with the answer spans marked.
+
+Every row becomes one line of text. Symbols are separated by spaces; a scored position gets
+`` = <answer>``. Each answer *span* is the answer with its leading space (``" 52413"``), because
+byte-level BPE and SentencePiece tokenizers glue a space to the token after it: a span that began
+after the space would cut that token in two. Only tokens inside answer spans are scored.
+
+Two layouts, chosen by the task:
+
+* tagging (group word problems, formal languages, flip-flop): each input symbol, then its answer::
+
+      S5, answers="final" (the default for word problems):  34152 52134 53214 = 52413
+      S5, answers="all":            34152 = 34152 52134 = 13542 53214 = 52413
+      dyck1 (answers="all"):        ( = () ( = () ) = () ) = ($
+      flip_flop (answers="all"):    w 1 i 0 r = 1 1
+
+* transduction (Chomsky-hierarchy tasks, whose outputs sit on ``<blank>`` positions): the input,
+  then `` =`` and one answer span per output symbol::
+
+      reverse_string:  0 1 1 = 1 1 0          binary_addition:  1 0 + 1 = 1 1 <end>
+
+Word problems default to ``answers="final"``: with every intermediate state written into the text,
+each state is one group product away from the previous one and the task stops measuring state
+tracking. Formal languages keep every continuation set, as in Sarrof et al. The *target* of a row is
+its last answer (tagging) or its whole output (transduction); the text before it is the *prompt* that
+in-context evaluation gives a model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import StateTrackError
+from ..tasks import IGNORE
+
+ANSWER_MODES = ("final", "all")
+BLANK = "<blank>"  # the input symbol of transduction output positions; not written in text
+
+
+def default_answers(task) -> str:
+    return getattr(task, "text_answers", "all")
+
+
+def check_answers(answers: str) -> str:
+    if answers not in ANSWER_MODES:
+        raise StateTrackError(f"answers must be one of {', '.join(ANSWER_MODES)}, got {answers!r}")
+    return answers
+
+
+def render_row(task, input_ids, labels, answers: str) -> tuple[str, list[int], list[int], list[int], int]:
+    """One row -> (text, answer starts, answer ends, answer class ids, index of the first target span).
+
+    >>> from hf_statetrack.tasks import get_task
+    >>> t = get_task("Z2")
+    >>> render_row(t, [1, 1, 0], [1, 0, 0], "all")
+    ('1 = 1 1 = 0 0 = 0', [3, 9, 15], [5, 11, 17], [1, 0, 0], 2)
+    >>> render_row(t, [1, 1, 0], [1, 0, 0], "final")[0]
+    '1 1 0 = 0'
+    """
+    vocab, label_vocab = task.vocab, task.label_vocab
+    scored = [i for i, label in enumerate(labels) if label != IGNORE]
+    if not scored:
+        raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
+    transduction = vocab[input_ids[scored[0]]] == BLANK
+    if answers == "final" and not transduction:
+        scored = scored[-1:]
+    keep, text, starts, ends = set(scored), "", [], []
+    for i, (token, label) in enumerate(zip(input_ids, labels)):
+        symbol = vocab[token]
+        if symbol != BLANK:
+            text += (" " if text else "") + symbol
+        if i in keep:
+            if not transduction or i == scored[0]:
+                text += " ="
+            starts.append(len(text))
+            text += " " + label_vocab[label]
+            ends.append(len(text))
+    return text, starts, ends, [int(labels[i]) for i in scored], 0 if transduction else len(starts) - 1
+
+
+def text_columns(batch: dict, task, answers: str) -> dict:
+    """`datasets.map(batched=True)` body: token rows -> text, prompt/target and answer spans."""
+    out = {k: [] for k in ("text", "prompt", "target", "answer_starts", "answer_ends", "answer_labels")}
+    for input_ids, labels in zip(batch["input_ids"], batch["labels"]):
+        text, starts, ends, classes, first = render_row(task, input_ids, labels, answers)
+        out["text"].append(text)
+        out["prompt"].append(text[:starts[first]])
+        out["target"].append(text[starts[first]:ends[-1]].strip())
+        out["answer_starts"].append(starts)
+        out["answer_ends"].append(ends)
+        out["answer_labels"].append(classes)
+    return out
+
+
+def text_view(dataset, task, answers: str | None = None, num_proc: int | None = None):
+    """A token dataset (or DatasetDict) of `task` -> the same rows as text, keeping ``length``.
+
+    Columns: ``text`` (the whole row), ``prompt`` + ``target`` (the row split before its target),
+    ``answer_starts`` / ``answer_ends`` (character spans of the scored answers, leading space included)
+    and ``answer_labels`` (the class id of each answer, e.g. the state, for probes).
+    """
+    answers = check_answers(answers or default_answers(task))
+    columns = dataset.column_names
+    drop = [c for c in (columns if isinstance(columns, list) else next(iter(columns.values()))) if c != "length"]
+    return dataset.map(text_columns, batched=True, fn_kwargs={"task": task, "answers": answers},
+                       remove_columns=drop, num_proc=num_proc, desc=f"writing {task.name} as text")
+
+
+def answer_token_labels(offsets, token_ids, starts, ends, unk_id, vocab_size: int, where: str) -> list[int]:
+    """Per token: ``token_id + vocab_size * answer_index`` inside answer j, IGNORE elsewhere.
+
+    One integer carries both the token to predict and the answer it belongs to, so Trainer's metrics can
+    score whole answers (adjacent transduction answers have no unscored token between them). A token
+    that crosses an answer boundary, or an answer the tokenizer maps to its unknown token, cannot be
+    scored exactly and raises.
+    """
+    labels = [IGNORE] * len(token_ids)
+    j, counts = 0, [0] * len(starts)
+    for t, ((s, e), token) in enumerate(zip(offsets, token_ids)):
+        if e <= s:  # special tokens (BOS) have empty offsets
+            continue
+        while j < len(starts) and s >= ends[j]:
+            j += 1
+        if j == len(starts) or e <= starts[j]:
+            continue
+        if s < starts[j] or e > ends[j]:
+            raise StateTrackError(f"the tokenizer cannot render this task: a token spans an answer boundary in "
+                                  f"{where!r}; use a tokenizer that splits on spaces (byte-level BPE, SentencePiece)")
+        if token == unk_id:
+            raise StateTrackError(f"the tokenizer cannot render this task: an answer in {where!r} becomes its unknown "
+                                  f"token; use a tokenizer whose vocabulary covers the task's symbols")
+        labels[t] = int(token) + vocab_size * j
+        counts[j] += 1
+    if 0 in counts:
+        raise StateTrackError(f"the tokenizer cannot render this task: an answer in {where!r} has no token of its own")
+    return labels
+
+
+def tokenize_text(batch: dict, tokenizer) -> dict:
+    """`datasets.map(batched=True)` body: text rows -> ``input_ids`` and answer-tagged ``labels``."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise StateTrackError(f"{type(tokenizer).__name__} is not a fast tokenizer; text tasks need character "
+                              f"offsets: save the checkpoint with a tokenizer.json (tokenizers library)")
+    encoded = tokenizer(batch["text"], return_offsets_mapping=True)
+    labels = [answer_token_labels(offsets, ids, starts, ends, tokenizer.unk_token_id, len(tokenizer), text)
+              for offsets, ids, starts, ends, text in zip(encoded["offset_mapping"], encoded["input_ids"],
+                                                           batch["answer_starts"], batch["answer_ends"], batch["text"])]
+    return {"input_ids": encoded["input_ids"], "labels": labels}
+
+
+def split_labels(labels: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Answer-tagged labels -> (token ids, answer index), both IGNORE where not scored."""
+    labels = np.asarray(labels)
+    scored = labels != IGNORE
+    return (np.where(scored, labels % vocab_size, IGNORE), np.where(scored, labels // vocab_size, IGNORE))
+
+
+def answer_correctness(predictions: np.ndarray, labels: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token predictions aligned with answer-tagged labels -> per-answer (predictions, labels) for `compute_metrics`.
+
+    An answer is right when every one of its tokens is. Returns (N, A) arrays: labels 0 at each answer
+    and IGNORE beyond a row's answers, predictions 0 where the answer is right and 1 where it is wrong.
+    """
+    tokens, answer = split_labels(labels, vocab_size)
+    rows, cols = np.nonzero(answer != IGNORE)
+    width = int(answer.max(initial=-1)) + 1
+    wrong = np.zeros((len(labels), max(width, 1)), dtype=np.int64)
+    np.add.at(wrong, (rows, answer[rows, cols]), (predictions[rows, cols] != tokens[rows, cols]).astype(np.int64))
+    present = np.zeros_like(wrong, dtype=bool)
+    present[rows, answer[rows, cols]] = True
+    return np.where(present, (wrong > 0).astype(np.int64), IGNORE), np.where(present, 0, IGNORE)

@@ -1,0 +1,64 @@
+"""Loading any causal-LM checkpoint (Hub id or folder) with its tokenizer, with one-line errors.
+
+Shared by in-context evaluation, fine-tuning and probing. The dtype follows the device: bfloat16 on a
+GPU that supports it, float32 otherwise (CPU bf16 matmuls are slow and lossy for tiny models).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import StateTrackError
+
+
+def default_dtype() -> torch.dtype:
+    return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+
+
+def describe_failure(path: str, err: Exception) -> StateTrackError:
+    if isinstance(err, OSError) and not (Path(path) / "config.json").is_file():
+        return StateTrackError(f"--model {path}: no checkpoint folder of that name, and it could not be loaded "
+                               f"from the Hub ({str(err).splitlines()[0][:160]}); give a folder with config.json "
+                               f"or a Hub id (set HF_HUB_OFFLINE=0 to download)")
+    return StateTrackError(f"--model {path}: cannot be loaded as a causal language model: {str(err).splitlines()[0]}")
+
+
+def load_config(path: str):
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as err:
+        raise describe_failure(path, err) from None
+
+
+def statetrack_metadata(path: str) -> dict | None:
+    """What `statetrack train` stored in a checkpoint's config (None for any other checkpoint)."""
+    return getattr(load_config(path), "statetrack", None) or None
+
+
+def load_tokenizer(path: str, padding_side: str = "right"):
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError, TypeError) as err:
+        raise describe_failure(path, err) from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise StateTrackError(f"--model {path}: its tokenizer is not a fast (tokenizers) tokenizer; text tasks "
+                              f"need character offsets to score exactly the answer")
+    if tokenizer.pad_token is None:  # GPT-2, Pythia, Llama ship without one; padding is masked anyway
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.bos_token
+    tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def load_causal_lm(path: str, dtype: torch.dtype | None = None):
+    from transformers import AutoModelForCausalLM
+
+    try:
+        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype or default_dtype())
+    except (OSError, ValueError, KeyError) as err:
+        raise describe_failure(path, err) from None
