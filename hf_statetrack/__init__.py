@@ -10,6 +10,7 @@ architectures with transformers' Auto classes.
 from . import models  # noqa: F401  (registers the architectures with AutoConfig / AutoModel*)
 from .data import load_dataset
 from .data.registration import install_datasets_hook
+from .data.text_format import text_view
 from .errors import StateTrackError
 from .metrics import load_metric
 from .tasks import get_task, list_tasks
@@ -18,4 +19,4 @@ __version__ = "0.1.0"
 
 install_datasets_hook()
 
-__all__ = ["StateTrackError", "__version__", "get_task", "list_tasks", "load_dataset", "load_metric"]
+__all__ = ["StateTrackError", "__version__", "get_task", "list_tasks", "load_dataset", "load_metric", "text_view"]

@@ -56,6 +56,7 @@ class Task:
     level: ClassVar[str | None] = None  # Chomsky level where meaningful: regular, dcf, cs
     min_length: ClassVar[int] = 1
     extra_columns: ClassVar[tuple[str, ...]] = ()  # per-position int columns `sample` puts in Batch.extras
+    text_answers: ClassVar[str] = "all"  # which answers the text format writes by default: "all" or "final"
     protocol: ClassVar[dict] = {}  # the literature's lengths, e.g. {"train_length": (1, 40), "test_length": (41, 500)}
 
     name: str

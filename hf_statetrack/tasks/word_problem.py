@@ -60,6 +60,7 @@ class WordProblemTask(Task):
     """
 
     family = "group_word_problems"
+    text_answers = "final"  # in text, intermediate states would make each answer one product from the last
 
     def __init__(self, group: FiniteGroup, generators=None, label_mode: str = "all"):
         if label_mode not in LABEL_MODES:
