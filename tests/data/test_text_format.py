@@ -85,3 +85,11 @@ def test_answer_correctness_against_a_loop():
                 continue
             right = all(predictions[i, c] == labels[i, c] % vocab for c in cols)
             assert lab[i, j] == 0 and pred[i, j] == (0 if right else 1)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from hf_statetrack.data import text_format
+
+    assert doctest.testmod(text_format).failed == 0
