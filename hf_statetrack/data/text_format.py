@@ -115,26 +115,21 @@ def answer_token_labels(offsets, token_ids, starts, ends, unk_id, vocab_size: in
     that crosses an answer boundary, or an answer the tokenizer maps to its unknown token, cannot be
     scored exactly and raises.
     """
-    labels = [IGNORE] * len(token_ids)
-    j, counts = 0, [0] * len(starts)
-    for t, ((s, e), token) in enumerate(zip(offsets, token_ids)):
-        if e <= s:  # special tokens (BOS) have empty offsets
-            continue
-        while j < len(starts) and s >= ends[j]:
-            j += 1
-        if j == len(starts) or e <= starts[j]:
-            continue
-        if s < starts[j] or e > ends[j]:
-            raise StateTrackError(f"the tokenizer cannot render this task: a token spans an answer boundary in "
-                                  f"{where!r}; use a tokenizer that splits on spaces (byte-level BPE, SentencePiece)")
-        if token == unk_id:
-            raise StateTrackError(f"the tokenizer cannot render this task: an answer in {where!r} becomes its unknown "
-                                  f"token; use a tokenizer whose vocabulary covers the task's symbols")
-        labels[t] = int(token) + vocab_size * j
-        counts[j] += 1
-    if 0 in counts:
+    s, e = np.asarray(offsets, dtype=np.int64).reshape(-1, 2).T
+    starts, ends, ids = np.asarray(starts), np.asarray(ends), np.asarray(token_ids, dtype=np.int64)
+    j = np.searchsorted(ends, s, side="right")  # the first answer that ends after the token starts
+    at = np.minimum(j, len(starts) - 1)
+    overlaps = (e > s) & (j < len(starts)) & (e > starts[at])  # e <= s: special tokens such as BOS
+    inside = overlaps & (s >= starts[at]) & (e <= ends[at])
+    if (overlaps & ~inside).any():
+        raise StateTrackError(f"the tokenizer cannot render this task: a token spans an answer boundary in "
+                              f"{where!r}; use a tokenizer that splits on spaces (byte-level BPE, SentencePiece)")
+    if unk_id is not None and (ids[inside] == unk_id).any():
+        raise StateTrackError(f"the tokenizer cannot render this task: an answer in {where!r} becomes its unknown "
+                              f"token; use a tokenizer whose vocabulary covers the task's symbols")
+    if np.bincount(j[inside], minlength=len(starts)).min() == 0:
         raise StateTrackError(f"the tokenizer cannot render this task: an answer in {where!r} has no token of its own")
-    return labels
+    return np.where(inside, ids + vocab_size * j, IGNORE).tolist()
 
 
 def tokenize_text(batch: dict, tokenizer) -> dict:
