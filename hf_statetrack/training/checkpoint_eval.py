@@ -2,7 +2,8 @@
 
 Token and label ids are mapped by *symbol*, so a model trained on S5 can be scored on A5 (whose
 elements are all permutations S5 knows) while a model whose vocabulary lacks the task's symbols is
-refused with one clear line.
+refused with one clear line. Any other causal LM (a Hub id, a folder) is scored in context instead,
+see `incontext_eval`; `evaluate_model` picks the path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import StateTrackError
 from ..tasks import IGNORE, get_task
 from .collator import TaggingCollator
 from .pipeline import argmax_logits, evaluate_split, test_label
+from .pretrained import statetrack_metadata
 from .report import environment_versions, write_results
 
 
@@ -56,10 +58,11 @@ def remap(dataset, token_map: np.ndarray, label_map: np.ndarray):
     return dataset.map(convert, desc="mapping symbols to checkpoint ids")
 
 
-def test_set(meta: dict, name: str, length, num_test: int, seed: int, task_params: dict):
-    """Same task as training: deduplicated against the checkpoint's own train split. Otherwise fresh rows."""
-    trained = meta["generation"]
-    if name == trained["name"] and task_params == trained["task_params"]:
+def test_set(meta: dict | None, name: str, length, num_test: int, seed: int, task_params: dict):
+    """Same task as training: deduplicated against the checkpoint's own train split. Otherwise (or for a
+    model we did not train, `meta` None) fresh rows."""
+    trained = meta["generation"] if meta else {}
+    if name == trained.get("name") and task_params == trained.get("task_params"):
         keep = {k: trained[k] for k in ("train_length", "num_train", "num_validation", "seed")}
         return load_dataset(name, **keep, test_length=length, num_test=num_test, **task_params)["test"]
     return load_dataset(name, train_length=length, num_train=0, num_validation=0, num_test=num_test, seed=seed,
@@ -100,3 +103,20 @@ def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, 
         write_results(output_dir, results)
     results["output_dir"] = output_dir
     return results
+
+
+def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots: int | None = None,
+                   mode: str | None = None, max_choices: int = 128, log_samples: bool = False,
+                   batch_size: int | None = None, **common) -> dict:
+    """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
+    fine-tuned as text by our pipeline) in context, see `incontext_eval`."""
+    from .incontext_eval import evaluate_incontext  # here: incontext_prompts imports test_set from this module
+
+    meta = statetrack_metadata(model_path)
+    if meta and meta.get("format", "token") == "token":
+        if shots is not None or mode is not None or log_samples:
+            raise StateTrackError(f"--shots, --mode and --log-samples are for causal LMs; {model_path} is a "
+                                  f"statetrack token checkpoint, scored directly: drop them")
+        return evaluate_checkpoint(model_path, task_name, test_lengths, batch_size=batch_size or 256, **common)
+    return evaluate_incontext(model_path, task_name, test_lengths, meta=meta, shots=shots, mode=mode or "generate",
+                              max_choices=max_choices, log_samples=log_samples, batch_size=batch_size or 16, **common)
