@@ -6,6 +6,12 @@
     training: {num_train_epochs: 5, learning_rate: 1.0e-3}                      # any TrainingArguments field
     evaluation: {threshold: 0.9, target_accuracy: 0.99}
 
+A pretrained causal LM is fine-tuned on the task written as text (``format: text``, chosen
+automatically); its only knobs are ``lora`` (peft.LoraConfig fields) and ``dtype``::
+
+    model: {pretrained: EleutherAI/pythia-160m, lora: {r: 8, lora_alpha: 16}}
+    answers: final                                   # text format: write only the final answer, or "all"
+
 Keys that are not fields fail with the list of valid ones; ``--set training.learning_rate=3e-4``
 overrides any value (YAML-parsed) before validation.
 """
@@ -25,6 +31,7 @@ import yaml
 from transformers import TrainingArguments
 
 from ..data.params import GenerationParams
+from ..data.text_format import check_answers, default_answers
 from ..errors import StateTrackError
 from ..tasks import get_task
 
@@ -37,6 +44,13 @@ TRAINING_DEFAULTS = {
     "eval_strategy": "epoch", "save_strategy": "no", "logging_strategy": "epoch", "report_to": "none",
     "disable_tqdm": False, "dataloader_num_workers": 0,
 }
+# Fine-tuning a pretrained LM: smaller batches, fewer epochs, a smaller step (LoRA adapters take a larger one).
+FINETUNE_DEFAULTS = {"per_device_train_batch_size": 32, "per_device_eval_batch_size": 64, "num_train_epochs": 3,
+                     "warmup_steps": 0.03}
+FORMATS = ("auto", "token", "text")
+PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16, target_modules: all-linear}",
+                    "dtype": "auto (as saved), float32 (default), bfloat16 or float16"}
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -65,7 +79,8 @@ class ModelSection:
     preset: str | None = field(default=None, metadata={
         "help": "transformer, gpt2, mamba, mamba2, lstm, gru, rnn, mamba_negeig, ids4, deltanet"})
     pretrained: str | None = field(default=None, metadata={"help": "a Hub id or a local checkpoint folder"})
-    knobs: dict = field(default_factory=dict, metadata={"help": "num_layers, hidden_size and preset extras"})
+    knobs: dict = field(default_factory=dict, metadata={
+        "help": "a preset's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})
 
     @classmethod
     def from_dict(cls, raw: dict) -> ModelSection:
@@ -77,11 +92,18 @@ class ModelSection:
             from ..models import preset_config
 
             preset_config(section.preset, vocab_size=2, num_labels=2, **section.knobs)  # unknown knobs fail here
+        else:
+            check_pretrained_knobs(section.knobs)
         return section
 
+    def lora(self):
+        """The peft.LoraConfig of a LoRA fine-tune, or None for full fine-tuning."""
+        return lora_config(self.knobs["lora"]) if "lora" in self.knobs else None
+
     def label(self) -> str:
+        """"lstm-L1-H64"; for Hub ids and folders the last path part: "pythia-160m", "pythia-160m-lora"."""
         if self.pretrained:
-            return Path(self.pretrained).name
+            return Path(self.pretrained).name + ("-lora" if "lora" in self.knobs else "")
         size = "-".join(f"{k}{v}" for k, v in (("L", self.knobs.get("num_layers")),
                                                  ("H", self.knobs.get("hidden_size"))) if v is not None)
         return f"{self.preset}-{size}" if size else self.preset
@@ -110,12 +132,37 @@ class ExperimentConfig:
     training: dict = field(default_factory=dict)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
     resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    format: str = field(default="auto", metadata={
+        "help": "token (one id per symbol; presets) or text (the task written as text; pretrained models); "
+                "auto picks the one the model needs"})
+    answers: str | None = field(default=None, metadata={
+        "help": "text format: 'final' (only the last answer written) or 'all'; default: the task's choice"})
+
+    def __post_init__(self):
+        needed = "text" if self.model.pretrained else "token"
+        if self.format not in FORMATS:
+            raise StateTrackError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.format not in ("auto", needed):
+            kind = "a pretrained model reads" if self.model.pretrained else "a preset trained from scratch reads"
+            raise StateTrackError(f"format: {self.format} does not fit the model: {kind} the task as {needed}; "
+                                  f"set format: {needed} or drop the key")
+        self.format = needed
+        if self.format == "token" and self.answers is not None:
+            raise StateTrackError("answers only applies to the text format (pretrained models); drop the key")
+        if self.format == "text":
+            self.answers = check_answers(self.answers or default_answers(self.generation_params().task()))
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams.resolve(**self.task)
 
+    def training_defaults(self) -> dict:
+        if not self.model.pretrained:
+            return TRAINING_DEFAULTS
+        learning_rate = 1e-3 if "lora" in self.model.knobs else 1e-4
+        return {**TRAINING_DEFAULTS, **FINETUNE_DEFAULTS, "learning_rate": learning_rate, **bf16_setting()}
+
     def training_arguments(self, **overrides) -> TrainingArguments:
-        values = {**TRAINING_DEFAULTS, "seed": self.task.get("seed", 0), **cpu_ddp_setting(), **self.training,
+        values = {**self.training_defaults(), "seed": self.task.get("seed", 0), **cpu_ddp_setting(), **self.training,
                   **overrides}
         if values.get("save_strategy") == "no" and values.get("load_best_model_at_end"):
             values["save_strategy"] = values["eval_strategy"]
@@ -127,7 +174,8 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         return {"output_dir": self.output_dir, "task": self.task,
                 "model": {"preset": self.model.preset, "pretrained": self.model.pretrained, **self.model.knobs},
-                "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume}
+                "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
+                "format": self.format, "answers": self.answers}
 
 
 def cpu_ddp_setting() -> dict:
@@ -140,6 +188,42 @@ def cpu_ddp_setting() -> dict:
         return {}
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
     return {"dataloader_pin_memory": False, **({"use_cpu": True} if launched else {})}
+
+
+def bf16_setting() -> dict:
+    """Mixed precision on a bf16-capable GPU: float32 master weights, bf16 matmuls (Trainer/Accelerate autocast)."""
+    import torch
+
+    return {"bf16": True} if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else {}
+
+
+def check_pretrained_knobs(knobs: dict) -> None:
+    for key in knobs:
+        if key not in PRETRAINED_KNOBS:
+            raise unknown_key_error("model (a pretrained model takes only these knobs)", key,
+                                    ["pretrained", *PRETRAINED_KNOBS])
+    if knobs.get("dtype", "float32") not in DTYPES:
+        raise StateTrackError(f"model.dtype must be one of {', '.join(DTYPES)}, got {knobs['dtype']!r}")
+    if "lora" in knobs:
+        lora_config(knobs["lora"])
+
+
+def lora_config(raw):
+    """``{r: 8, lora_alpha: 16}`` -> peft.LoraConfig for a causal LM (peft picks target_modules if not given)."""
+    try:
+        from peft import LoraConfig
+    except ImportError:
+        raise StateTrackError("model.lora needs the peft library: pip install 'hf-statetrack[peft]'") from None
+    if not isinstance(raw, dict):
+        raise StateTrackError(f"model.lora must be a mapping of peft.LoraConfig fields, e.g. {{r: 8}}; got {raw!r}")
+    valid = {f.name for f in dataclasses.fields(LoraConfig) if f.init}
+    for key in raw:
+        if key not in valid:
+            raise unknown_key_error("model.lora (peft.LoraConfig fields)", key, valid)
+    try:
+        return LoraConfig(**{"task_type": "CAUSAL_LM", **raw})
+    except (ValueError, TypeError) as err:
+        raise StateTrackError(f"model.lora: {str(err).splitlines()[0]}") from None
 
 
 def check_task_section(task: dict) -> dict:
@@ -173,7 +257,8 @@ def from_dict(raw: dict) -> ExperimentConfig:
     return ExperimentConfig(task=check_task_section(dict(raw["task"])), model=ModelSection.from_dict(raw["model"]),
                             output_dir=str(raw.get("output_dir", "outputs/experiment")),
                             training=dict(raw.get("training") or {}), evaluation=EvaluationSection(**evaluation),
-                            resume=bool(raw.get("resume", False)))
+                            resume=bool(raw.get("resume", False)), format=str(raw.get("format", "auto")),
+                            answers=raw.get("answers"))
 
 
 def apply_override(raw: dict, assignment: str) -> None:

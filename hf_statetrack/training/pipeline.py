@@ -1,4 +1,6 @@
 """Train a model from scratch on a task with the transformers `Trainer`, then evaluate it by length.
+(A ``pretrained:`` model goes to `finetune.py`, which shares the pieces below: splits, Trainer
+arguments, evaluation by length, the results record and saving.)
 
 The same code runs on one CPU, one GPU, or many processes under ``accelerate launch``: Trainer and
 Accelerate own the loop, devices, precision and distribution; we provide data, model and metrics.
@@ -29,9 +31,15 @@ def argmax_logits(logits, labels):
     return logits.argmax(dim=-1)
 
 
-def scalar_metrics(prediction) -> dict:
-    """Trainer's in-training evaluation: the headline numbers only (lengths come with the final evaluation)."""
-    full = compute_metrics(prediction.predictions, prediction.label_ids)
+def as_is(predictions, labels):
+    """Token pipeline: predictions and labels are already per-position class ids."""
+    return predictions, labels
+
+
+def scalar_metrics(prediction, to_scored=as_is) -> dict:
+    """Trainer's in-training evaluation: the headline numbers only (lengths come with the final evaluation).
+    `to_scored` turns Trainer's (predictions, label_ids) into what `compute_metrics` scores."""
+    full = compute_metrics(*to_scored(prediction.predictions, prediction.label_ids))
     return {k: full[k] for k in SUMMARY_KEYS}
 
 
@@ -57,10 +65,10 @@ def task_metadata(cfg: ExperimentConfig, task) -> dict:
             "pad_token_id": pad_token_id(task)}
 
 
-def evaluate_split(trainer: Trainer, dataset, threshold: float) -> dict:
+def evaluate_split(trainer: Trainer, dataset, threshold: float, to_scored=as_is) -> dict:
     prediction = trainer.predict(dataset, metric_key_prefix="final")
-    return compute_metrics(prediction.predictions, prediction.label_ids, lengths=np.asarray(dataset["length"]),
-                           threshold=threshold)
+    predictions, labels = to_scored(prediction.predictions, prediction.label_ids)
+    return compute_metrics(predictions, labels, lengths=np.asarray(dataset["length"]), threshold=threshold)
 
 
 def test_label(length) -> str:
@@ -74,53 +82,82 @@ def extra_test_sets(cfg: ExperimentConfig) -> dict:
             for spec in cfg.evaluation.test_lengths or []}
 
 
-def make_trainer(cfg: ExperimentConfig, args, data, task) -> Trainer:
+def task_splits(cfg: ExperimentConfig) -> dict:
+    """train, validation, test and one split per extra test length, as token datasets."""
+    return {**load_dataset(**cfg.task), **extra_test_sets(cfg)}
+
+
+def shared_trainer_kwargs(cfg: ExperimentConfig, args, splits: dict) -> dict:
+    """What every pipeline gives Trainer: arguments, datasets and the stop-at-target callback."""
+    callbacks = [StopAtTarget(cfg.evaluation.target_accuracy)] if cfg.evaluation.target_accuracy else []
+    has_validation = len(splits["validation"]) > 0
+    if not has_validation:
+        args.eval_strategy = "no"
+    return {"args": args, "train_dataset": splits["train"], "callbacks": callbacks,
+            "eval_dataset": splits["validation"] if has_validation else None}
+
+
+def make_trainer(cfg: ExperimentConfig, args, splits: dict, task) -> Trainer:
     model = build_model(cfg.model.preset, vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab),
                         **cfg.model.knobs)
     model.config.statetrack = task_metadata(cfg, task)
-    callbacks = [StopAtTarget(cfg.evaluation.target_accuracy)] if cfg.evaluation.target_accuracy else []
-    has_validation = len(data["validation"]) > 0
-    if not has_validation:
-        args.eval_strategy = "no"
-    return Trainer(model=model, args=args, train_dataset=data["train"],
-                   eval_dataset=data["validation"] if has_validation else None,
-                   data_collator=TaggingCollator(pad_token_id(task)), compute_metrics=scalar_metrics,
-                   preprocess_logits_for_metrics=argmax_logits, callbacks=callbacks)
+    return Trainer(model=model, data_collator=TaggingCollator(pad_token_id(task)), compute_metrics=scalar_metrics,
+                   preprocess_logits_for_metrics=argmax_logits, **shared_trainer_kwargs(cfg, args, splits))
 
 
-def run_experiment(cfg: ExperimentConfig) -> dict:
-    """Train, evaluate on validation / test (and extra test lengths), write the outputs; returns results."""
-    start = time.perf_counter()
+def prepare_run(cfg: ExperimentConfig):
+    """Check resume, build TrainingArguments and seed everything; returns the arguments."""
     if cfg.resume and get_last_checkpoint(cfg.output_dir) is None:
         raise StateTrackError(f"resume: no checkpoint-* folder in {cfg.output_dir}; train with a save_strategy "
                               f"first, or drop resume")
     args = cfg.training_arguments()
     set_seed(args.seed)
-    params = cfg.generation_params()
-    task = params.task()
-    with args.main_process_first(desc="generating data"):  # one process writes the cache, the others read it
-        data = load_dataset(**cfg.task)
-        extra = extra_test_sets(cfg)
-    trainer = make_trainer(cfg, args, data, task)
-    train_output = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
-    runtime = train_output.metrics["train_runtime"]
-    results = {
-        "title": f"{params.name} · {cfg.model.label()}",
-        "description": f"trained from scratch on lengths {list(params.train_length)} ({params.num_train} rows, "
-                       f"seed {params.seed}); world size {args.world_size}",
+    return args
+
+
+def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, splits: dict, description: str,
+                       to_scored=as_is) -> dict:
+    """The results record of a run: settings, training statistics and metrics of every evaluated split."""
+    args, params, runtime = trainer.args, cfg.generation_params(), train_output.metrics["train_runtime"]
+    return {
+        "title": f"{params.name} · {cfg.model.label()}", "description": f"{description}; world size {args.world_size}",
         "experiment": resolved(cfg.to_dict()), "task": params.as_dict(), "model_label": cfg.model.label(),
         "threshold": cfg.evaluation.threshold, "seed": args.seed, "world_size": args.world_size,
-        "num_parameters": trainer.model.num_parameters(), "versions": environment_versions(),
+        "num_parameters": trainer.model.num_parameters(),
+        "trainable_parameters": trainer.model.num_parameters(only_trainable=True),
+        "versions": environment_versions(),
         "train": {"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
                   "loss": train_output.training_loss,
-                  "tokens_per_s": count_tokens(data["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
-        "splits": {name: evaluate_split(trainer, ds, cfg.evaluation.threshold)
-                   for name, ds in {"validation": data["validation"], "test": data["test"], **extra}.items()
-                   if len(ds)},
+                  "tokens_per_s": count_tokens(splits["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
+        "splits": {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+                   for name, ds in splits.items() if name != "train" and len(ds)},
     }
+
+
+def publish(cfg: ExperimentConfig, trainer: Trainer, results: dict, start: float) -> dict:
+    """The main process saves the model (and tokenizer, if any) and writes results.json/.md/.png."""
     results["wall_time_s"] = time.perf_counter() - start
     results["is_main_process"] = trainer.is_world_process_zero()
     if results["is_main_process"]:
         trainer.save_model(cfg.output_dir)
         write_results(cfg.output_dir, results)
     return results
+
+
+def run_experiment(cfg: ExperimentConfig) -> dict:
+    """Train, evaluate on validation / test (and extra test lengths), write the outputs; returns results.
+    A pretrained model is fine-tuned on the task written as text instead (`finetune.run_finetune`)."""
+    if cfg.model.pretrained:
+        from .finetune import run_finetune
+
+        return run_finetune(cfg)
+    start = time.perf_counter()
+    args = prepare_run(cfg)
+    params = cfg.generation_params()
+    with args.main_process_first(desc="generating data"):  # one process writes the cache, the others read it
+        splits = task_splits(cfg)
+    trainer = make_trainer(cfg, args, splits, params.task())
+    train_output = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
+    description = (f"trained from scratch on lengths {list(params.train_length)} ({params.num_train} rows, "
+                   f"seed {params.seed})")
+    return publish(cfg, trainer, experiment_results(cfg, trainer, train_output, splits, description), start)

@@ -19,10 +19,10 @@ def default_dtype() -> torch.dtype:
 
 def describe_failure(path: str, err: Exception) -> StateTrackError:
     if isinstance(err, OSError) and not (Path(path) / "config.json").is_file():
-        return StateTrackError(f"--model {path}: no checkpoint folder of that name, and it could not be loaded "
+        return StateTrackError(f"model {path}: no checkpoint folder of that name, and it could not be loaded "
                                f"from the Hub ({str(err).splitlines()[0][:160]}); give a folder with config.json "
                                f"or a Hub id (set HF_HUB_OFFLINE=0 to download)")
-    return StateTrackError(f"--model {path}: cannot be loaded as a causal language model: {str(err).splitlines()[0]}")
+    return StateTrackError(f"model {path}: cannot be loaded as a causal language model: {str(err).splitlines()[0]}")
 
 
 def load_config(path: str):
@@ -47,7 +47,7 @@ def load_tokenizer(path: str, padding_side: str = "right"):
     except (OSError, ValueError, TypeError) as err:
         raise describe_failure(path, err) from None
     if not getattr(tokenizer, "is_fast", False):
-        raise StateTrackError(f"--model {path}: its tokenizer is not a fast (tokenizers) tokenizer; text tasks "
+        raise StateTrackError(f"model {path}: its tokenizer is not a fast (tokenizers) tokenizer; text tasks "
                               f"need character offsets to score exactly the answer")
     if tokenizer.pad_token is None:  # GPT-2, Pythia, Llama ship without one; padding is masked anyway
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.bos_token
