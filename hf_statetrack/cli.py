@@ -6,6 +6,7 @@
     statetrack demo                       # generate a small S5 dataset and show a row
     statetrack train eval_configs/quickstart-lstm.yaml --set training.learning_rate=3e-4
     statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32
+    statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16
     statetrack sweep eval_configs/quickstart.yaml
 """
 
@@ -118,14 +119,33 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from .training.checkpoint_eval import evaluate_checkpoint
+    from accelerate import PartialState
+
+    from .training.checkpoint_eval import evaluate_model
 
     params = generation_kwargs(args, with_common=False) if args.param else None
-    results = evaluate_checkpoint(args.model, args.task, parse_test_lengths(args.test_length), num_test=args.num_test,
-                                  output_dir=args.output_dir, batch_size=args.batch_size, threshold=args.threshold,
-                                  seed=args.seed, task_params=params)
+    results = evaluate_model(args.model, args.task, parse_test_lengths(args.test_length), num_test=args.num_test,
+                             output_dir=args.output_dir, batch_size=args.batch_size, threshold=args.threshold,
+                             seed=args.seed, task_params=params, shots=args.shots, mode=args.mode,
+                             max_choices=args.max_choices, log_samples=args.log_samples)
     out = Path(results["output_dir"])
-    print(f"\n{(out / 'results.md').read_text()}\nresults and plot in {out}/")
+    if PartialState().is_main_process:  # under accelerate launch only the main process writes
+        print(f"\n{(out / 'results.md').read_text()}\nresults and plot in {out}/")
+
+
+def cmd_probe(args: argparse.Namespace) -> None:
+    from accelerate import PartialState
+
+    from .training.probe import CONTROLS, run_probe
+
+    controls = CONTROLS if args.control == "both" else (args.control,)
+    results = run_probe(args.model, args.task, train_length=args.train_length, test_length=args.test_length,
+                        num_train=args.num_train, num_test=args.num_test, seed=args.seed, batch_size=args.batch_size,
+                        epochs=args.epochs, controls=controls, task_params=generation_kwargs(args, with_common=False),
+                        output_dir=args.output_dir)
+    out = Path(results["output_dir"])
+    if PartialState().is_main_process:  # under accelerate launch only the main process writes
+        print(f"\n{(out / 'probe_results.md').read_text()}\nresults and plot in {out}/")
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
@@ -165,18 +185,49 @@ def make_parser() -> argparse.ArgumentParser:
                    help="override a config value by dotted key, e.g. training.num_train_epochs=3 (repeatable)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="evaluate a checkpoint trained by statetrack train on any lengths",
-                       description="example: statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32")
-    p.add_argument("--model", required=True, help="checkpoint folder (the output_dir of statetrack train)")
+    p = sub.add_parser("eval", help="evaluate a statetrack checkpoint or any causal LM (in context) on any lengths",
+                       description="examples: statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32\n"
+                                   "  statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 "
+                                   "--shots 5 --mode choice", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a statetrack train output_dir, or any causal LM: Hub id or folder")
     p.add_argument("--task", required=True, help="task name or group spec")
     p.add_argument("--test-length", required=True, help="comma-separated lengths or ranges, e.g. 8,16,20-40")
     p.add_argument("--num-test", type=int, default=1000, help="rows per test length")
-    p.add_argument("--output-dir", default=None, help="default: <model>/eval-<task>")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--output-dir", default=None,
+                   help="default: <model>/eval-<task> for folders, outputs/eval/<model name>-<task> for Hub ids")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="default: 256 for statetrack token checkpoints, 16 sequences for causal LMs")
+    p.add_argument("--shots", type=int, default=None,
+                   help="causal LMs: solved rows before each query (default: 3; 0 for checkpoints fine-tuned as text)")
+    p.add_argument("--mode", choices=["generate", "choice"], default=None,
+                   help="causal LMs: generate the answer greedily (default), or choose the likeliest class")
+    p.add_argument("--max-choices", type=int, default=128, help="--mode choice refuses tasks with more classes")
+    p.add_argument("--log-samples", action="store_true", help="causal LMs: also write samples.jsonl")
     p.add_argument("--threshold", type=float, default=0.9)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("probe", help="linear probes for the task state on every layer of a frozen model",
+                       description="examples: statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16\n"
+                                   "  statetrack probe --model EleutherAI/pythia-160m --task S5 --train-length 2-16 "
+                                   "--batch-size 64", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a statetrack train output_dir, or any causal LM: Hub id or folder")
+    p.add_argument("--task", required=True, help="task name or group spec")
+    p.add_argument("--train-length", default=None,
+                   help="lengths of the probe's train rows, e.g. 2-16 (default: the task's protocol, else 2-16)")
+    p.add_argument("--test-length", default=None, help="lengths of the probe's test rows (default: --train-length)")
+    p.add_argument("--num-train", type=int, default=2000, help="rows whose features train the probes")
+    p.add_argument("--num-test", type=int, default=500, help="rows whose features score the probes")
+    p.add_argument("--batch-size", type=int, default=32, help="rows per forward pass")
+    p.add_argument("--epochs", type=int, default=50, help="epochs of each probe (logistic regression)")
+    p.add_argument("--control", choices=["random_init", "shuffled", "both"], default="both",
+                   help="random_init: the architecture freshly initialised; shuffled: train labels permuted")
+    p.add_argument("--output-dir", default=None,
+                   help="default: <model>/probe-<task> for folders, outputs/probe/<model name>-<task> for Hub ids")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("sweep", help="run every combination of a config's sweep: section and summarise",
                        description="example: statetrack sweep eval_configs/quickstart.yaml")
