@@ -156,6 +156,17 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     print(f"\n{(root / 'summary.md').read_text()}\nsummary, per-run results and plots in {root}/")
 
 
+def add_model_args(parser: argparse.ArgumentParser, command: str) -> None:
+    """--model, --task, --output-dir, --seed and --param: the same for eval and probe."""
+    parser.add_argument("--model", required=True,
+                        help="a statetrack train output_dir, or any causal LM: Hub id or folder")
+    parser.add_argument("--task", required=True, help="task name or group spec")
+    parser.add_argument("--output-dir", default=None, help=f"default: <model>/{command}-<task> for folders, "
+                        f"outputs/{command}/<model name>-<task> for Hub ids")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="statetrack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,7 +188,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-proc", type=int, default=None)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("train", help="train a model from scratch as a YAML experiment describes",
+    p = sub.add_parser("train", help="train from scratch, or fine-tune a pretrained LM, as a YAML experiment says",
                        description="example: statetrack train eval_configs/quickstart-lstm.yaml "
                                    "--set training.learning_rate=3e-4 --set output_dir=outputs/run1")
     p.add_argument("config", help="experiment YAML (sections task, model, training, evaluation)")
@@ -189,12 +200,8 @@ def make_parser() -> argparse.ArgumentParser:
                        description="examples: statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32\n"
                                    "  statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 "
                                    "--shots 5 --mode choice", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="a statetrack train output_dir, or any causal LM: Hub id or folder")
-    p.add_argument("--task", required=True, help="task name or group spec")
     p.add_argument("--test-length", required=True, help="comma-separated lengths or ranges, e.g. 8,16,20-40")
     p.add_argument("--num-test", type=int, default=1000, help="rows per test length")
-    p.add_argument("--output-dir", default=None,
-                   help="default: <model>/eval-<task> for folders, outputs/eval/<model name>-<task> for Hub ids")
     p.add_argument("--batch-size", type=int, default=None,
                    help="default: 256 for statetrack token checkpoints, 16 sequences for causal LMs")
     p.add_argument("--shots", type=int, default=None,
@@ -204,16 +211,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-choices", type=int, default=128, help="--mode choice refuses tasks with more classes")
     p.add_argument("--log-samples", action="store_true", help="causal LMs: also write samples.jsonl")
     p.add_argument("--threshold", type=float, default=0.9)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+    add_model_args(p, "eval")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("probe", help="linear probes for the task state on every layer of a frozen model",
                        description="examples: statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16\n"
                                    "  statetrack probe --model EleutherAI/pythia-160m --task S5 --train-length 2-16 "
                                    "--batch-size 64", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="a statetrack train output_dir, or any causal LM: Hub id or folder")
-    p.add_argument("--task", required=True, help="task name or group spec")
     p.add_argument("--train-length", default=None,
                    help="lengths of the probe's train rows, e.g. 2-16 (default: the task's protocol, else 2-16)")
     p.add_argument("--test-length", default=None, help="lengths of the probe's test rows (default: --train-length)")
@@ -223,10 +227,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=50, help="epochs of each probe (logistic regression)")
     p.add_argument("--control", choices=["random_init", "shuffled", "both"], default="both",
                    help="random_init: the architecture freshly initialised; shuffled: train labels permuted")
-    p.add_argument("--output-dir", default=None,
-                   help="default: <model>/probe-<task> for folders, outputs/probe/<model name>-<task> for Hub ids")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+    add_model_args(p, "probe")
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("sweep", help="run every combination of a config's sweep: section and summarise",

@@ -39,7 +39,7 @@ from ..scoring import compute_metrics
 from ..tasks import IGNORE, get_task
 from .incontext_prompts import Query, make_queries
 from .pipeline import test_label
-from .pretrained import load_causal_lm, load_tokenizer
+from .pretrained import default_output_dir, load_causal_lm, load_tokenizer
 from .report import environment_versions, write_results
 
 MODES = ("generate", "choice")
@@ -157,12 +157,6 @@ def incontext_settings(meta: dict | None, task_name: str, shots, task_params) ->
     return meta["answers"], 0 if shots is None else shots, params
 
 
-def default_output_dir(model_path: str, task_name: str) -> str:
-    if Path(model_path).is_dir():
-        return str(Path(model_path) / f"eval-{task_name}")
-    return str(Path("outputs") / "eval" / f"{Path(model_path).name}-{task_name}")
-
-
 def evaluate_incontext(model_path: str, task_name: str, test_lengths: list, *, meta: dict | None = None,
                        shots: int | None = None, mode: str = "generate", max_choices: int = 128, num_test: int = 1000,
                        batch_size: int = 16, output_dir: str | None = None, threshold: float = 0.9, seed: int = 0,
@@ -198,7 +192,7 @@ def evaluate_incontext(model_path: str, task_name: str, test_lengths: list, *, m
         "versions": environment_versions(), "splits": split_metrics(queries, outcomes, threshold),
         "wall_time_s": time.perf_counter() - start,
     }
-    output_dir = output_dir or default_output_dir(model_path, task_name)
+    output_dir = output_dir or default_output_dir(model_path, task_name, "eval")
     if accelerator.is_main_process:
         write_results(output_dir, results)
         if log_samples:

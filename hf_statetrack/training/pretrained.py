@@ -25,6 +25,13 @@ def describe_failure(path: str, err: Exception) -> StateTrackError:
     return StateTrackError(f"model {path}: cannot be loaded as a causal language model: {str(err).splitlines()[0]}")
 
 
+def default_output_dir(model_path: str, task_name: str, command: str) -> str:
+    """<folder>/<command>-<task> for a checkpoint folder, outputs/<command>/<name>-<task> for a Hub id."""
+    if Path(model_path).is_dir():
+        return str(Path(model_path) / f"{command}-{task_name}")
+    return str(Path("outputs") / command / f"{Path(model_path).name}-{task_name}")
+
+
 def load_config(path: str):
     from transformers import AutoConfig
 

@@ -44,7 +44,7 @@ from ..data.params import GenerationParams
 from ..errors import StateTrackError
 from ..tasks import get_task
 from .checkpoint_eval import symbol_maps
-from .pretrained import load_causal_lm, load_tokenizer, statetrack_metadata
+from .pretrained import default_output_dir, load_causal_lm, load_tokenizer, statetrack_metadata
 from .probe_features import collect_features, feature_labels, text_rows, token_rows
 from .probe_fit import fit_probe
 from .probe_report import layer_names, summarise, write_probe_results
@@ -157,13 +157,6 @@ def check_settings(controls, epochs: int, batch_size: int) -> tuple[str, ...]:
     return tuple(controls)
 
 
-def default_output_dir(model_path: str, task_name: str) -> str:
-    """<folder>/probe-<task> for a checkpoint folder, outputs/probe/<name>-<task> for a Hub id."""
-    if Path(model_path).is_dir():
-        return str(Path(model_path) / f"probe-{task_name}")
-    return str(Path("outputs") / "probe" / f"{Path(model_path).name}-{task_name}")
-
-
 def describe(model_path: str, subject: Subject, params: GenerationParams, labels: dict, epochs: int) -> str:
     inputs = "token inputs" if subject.format == "token" else f"the task as text (answers={subject.answers})"
     (lo, hi), (tlo, thi) = params.train_length, params.test_length
@@ -200,7 +193,7 @@ def run_probe(model_path: str, task_name: str, *, train_length=None, test_length
         **summarise(correct, labels["test"]), "versions": environment_versions(),
         "wall_time_s": time.perf_counter() - start,
     }
-    results["output_dir"] = output_dir or default_output_dir(model_path, task_name)
+    results["output_dir"] = output_dir or default_output_dir(model_path, task_name, "probe")
     if accelerator.is_main_process:
         write_probe_results(results["output_dir"], results)
     return results

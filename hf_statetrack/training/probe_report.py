@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import percent
+from .report import figure, percent
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 
@@ -54,21 +54,14 @@ def markdown(results: dict) -> str:
 
 
 def plot_by_layer(results: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for probe, accuracy in results["accuracy"].items():
-        ax.plot(range(len(accuracy)), accuracy, marker="o", ms=3, label=PROBE_TITLES[probe])
-    ax.axhline(results["chance"], color="grey", lw=0.8, ls="--", label="chance")
-    ax.set_xticks(range(len(results["layers"])))
-    ax.set(xlabel="layer (0 = embeddings)", ylabel="probe accuracy (test)", ylim=(-0.02, 1.02), title=results["title"])
-    ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path) as ax:
+        for probe, accuracy in results["accuracy"].items():
+            ax.plot(range(len(accuracy)), accuracy, marker="o", ms=3, label=PROBE_TITLES[probe])
+        ax.axhline(results["chance"], color="grey", lw=0.8, ls="--", label="chance")
+        ax.set_xticks(range(len(results["layers"])))
+        ax.set(xlabel="layer (0 = embeddings)", ylabel="probe accuracy (test)", ylim=(-0.02, 1.02),
+               title=results["title"])
+        ax.legend(fontsize=8, loc="best")
 
 
 def write_probe_results(output_dir: str | Path, results: dict) -> None:

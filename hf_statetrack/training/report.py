@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..scoring import SUMMARY_KEYS
@@ -34,26 +35,33 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title: str) -> None:
-    """One line per curve (label -> by_length metrics): sequence accuracy solid, token accuracy dashed."""
+@contextmanager
+def figure(path: Path):
+    """A matplotlib axes (headless backend) whose figure is laid out, saved to `path` and closed afterwards."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, by_length in curves.items():
-        lengths = [int(k) for k in by_length]
-        line, = ax.plot(lengths, [by_length[k]["sequence_accuracy"] for k in by_length], marker="o", ms=3,
-                        label=f"{label} (sequence)")
-        ax.plot(lengths, [by_length[k]["token_accuracy"] for k in by_length], ls="--", color=line.get_color(),
-                alpha=0.6, label=f"{label} (token)")
-    ax.axhline(threshold, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="sequence length", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
-    ax.legend(fontsize=7, loc="lower left")
+    yield ax
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title: str) -> None:
+    """One line per curve (label -> by_length metrics): sequence accuracy solid, token accuracy dashed."""
+    with figure(path) as ax:
+        for label, by_length in curves.items():
+            lengths = [int(k) for k in by_length]
+            line, = ax.plot(lengths, [by_length[k]["sequence_accuracy"] for k in by_length], marker="o", ms=3,
+                            label=f"{label} (sequence)")
+            ax.plot(lengths, [by_length[k]["token_accuracy"] for k in by_length], ls="--", color=line.get_color(),
+                    alpha=0.6, label=f"{label} (token)")
+        ax.axhline(threshold, color="grey", lw=0.8, ls=":")
+        ax.set(xlabel="sequence length", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
+        ax.legend(fontsize=7, loc="lower left")
 
 
 def write_results(output_dir: str | Path, results: dict) -> None:

@@ -18,8 +18,9 @@ from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.training import incontext_eval, incontext_prompts
 from hf_statetrack.training.checkpoint_eval import evaluate_model
-from hf_statetrack.training.incontext_eval import default_output_dir, exact_match, sequence_logprobs
+from hf_statetrack.training.incontext_eval import exact_match, sequence_logprobs
 from hf_statetrack.training.incontext_prompts import make_queries, shot_indices
+from hf_statetrack.training.pretrained import default_output_dir
 
 
 @pytest.fixture(autouse=True)
@@ -213,4 +214,4 @@ def test_token_checkpoints_refuse_in_context_options(tmp_path):
 
 
 def test_hub_models_write_under_outputs_eval():
-    assert default_output_dir("EleutherAI/pythia-160m", "S5") == "outputs/eval/pythia-160m-S5"
+    assert default_output_dir("EleutherAI/pythia-160m", "S5", "eval") == "outputs/eval/pythia-160m-S5"

@@ -15,8 +15,8 @@ from hf_statetrack.tasks import get_task
 from hf_statetrack.training import probe_features, probe_fit
 from hf_statetrack.training.config import from_dict
 from hf_statetrack.training.pipeline import run_experiment
-from hf_statetrack.training.pretrained import load_causal_lm, load_tokenizer
-from hf_statetrack.training.probe import default_output_dir, run_probe
+from hf_statetrack.training.pretrained import default_output_dir, load_causal_lm, load_tokenizer
+from hf_statetrack.training.probe import run_probe
 from hf_statetrack.training.probe_features import collect_features, text_rows
 from hf_statetrack.training.probe_fit import fit_probe, streaming_mean_std
 
@@ -198,8 +198,8 @@ def test_cli_probe_end_to_end_and_bad_input(llama_path, tmp_path, capsys):
 
 
 def test_default_output_dir_and_settings(tmp_path):
-    assert default_output_dir(str(tmp_path), "S5") == str(tmp_path / "probe-S5")
-    assert default_output_dir("EleutherAI/pythia-160m", "S5") == "outputs/probe/pythia-160m-S5"
+    assert default_output_dir(str(tmp_path), "S5", "probe") == str(tmp_path / "probe-S5")
+    assert default_output_dir("EleutherAI/pythia-160m", "S5", "probe") == "outputs/probe/pythia-160m-S5"
     with pytest.raises(StateTrackError, match="unknown probe control 'random'; controls: random_init, shuffled"):
         run_probe(str(tmp_path), "S5", controls=("random",))
     with pytest.raises(StateTrackError, match="--epochs and --batch-size must be >= 1; got 0 and 32"):
