@@ -1,11 +1,25 @@
 import pytest
 
-from .tiny_checkpoints import byte_level_tokenizer, corpus, save_checkpoint
+from .tiny_checkpoints import (byte_level_tokenizer, corpus, digit_split_tokenizer, save_checkpoint,
+                               sentencepiece_style_tokenizer)
 
 
 @pytest.fixture(scope="session")
-def tokenizer():
-    return byte_level_tokenizer(corpus())
+def corpus_lines():
+    return corpus()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(corpus_lines):
+    """GPT-2 / Pythia style byte-level BPE."""
+    return byte_level_tokenizer(corpus_lines)
+
+
+@pytest.fixture(scope="session", params=["byte_level", "sentencepiece_style", "digit_split"])
+def any_tokenizer(request, corpus_lines, tokenizer):
+    """The three families of tokenizers Hub checkpoints ship, trained on task text."""
+    makers = {"sentencepiece_style": sentencepiece_style_tokenizer, "digit_split": digit_split_tokenizer}
+    return tokenizer if request.param == "byte_level" else makers[request.param](corpus_lines)
 
 
 @pytest.fixture(scope="session")

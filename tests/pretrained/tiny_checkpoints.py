@@ -9,15 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, MambaConfig, MambaForCausalLM, PreTrainedTokenizerFast
 
 from hf_statetrack import load_dataset
 from hf_statetrack.data.text_format import text_view
 from hf_statetrack.tasks import get_task
 
-CORPUS_TASKS = {"S3": {}, "S5": {}, "Z2": {}, "A5": {}, "Z60": {}, "dyck1": {}, "reverse_string": {},
-                "flip_flop": {}}
+CORPUS_TASKS = ("S3", "S5", "Z2", "A5", "Z60", "dyck1", "reverse_string", "flip_flop", "binary_addition")
 
 
 def corpus() -> list[str]:
@@ -44,6 +43,28 @@ def byte_level_tokenizer(lines: list[str], vocab_size: int = 400) -> PreTrainedT
         ("<|bos|>", tok.token_to_id("<|bos|>"))])
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|eos|>",
                                    pad_token="<|pad|>")
+
+
+def sentencepiece_style_tokenizer(lines: list[str], vocab_size: int = 400) -> PreTrainedTokenizerFast:
+    """Llama-2 / Mistral style: "▁" marks a word start (Metaspace), BPE merges, an unknown token."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.train_from_iterator(lines, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<s>"],
+                                                       show_progress=False))
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>")
+
+
+def digit_split_tokenizer(lines: list[str], vocab_size: int = 400) -> PreTrainedTokenizerFast:
+    """Llama-3 / Qwen style: digits split into groups of at most three before byte-level BPE."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\p{N}{1,3}"), "isolated"),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(lines, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|bos|>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                       show_progress=False))
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|bos|>")
 
 
 def tiny_model(kind: str, vocab_size: int, tokenizer, seed: int = 0):
