@@ -10,6 +10,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hf_statetrack-tests-")
 os.environ.pop("HF_DATASETS_CACHE", None)
 
+pytest_plugins = ["tests.pretrained.fixtures"]  # tiny causal LMs + tokenizers, for tests/pretrained and tests/training
+
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` need CUDA; on CPU-only machines they are skipped, not failed."""

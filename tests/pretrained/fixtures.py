@@ -1,7 +1,14 @@
+"""Session fixtures for every test: tiny causal-LM checkpoints and tokenizers (registered in tests/conftest.py)."""
+
 import pytest
 
-from .tiny_checkpoints import (byte_level_tokenizer, corpus, digit_split_tokenizer, save_checkpoint,
-                               sentencepiece_style_tokenizer)
+from .tiny_checkpoints import (
+    byte_level_tokenizer,
+    corpus,
+    digit_split_tokenizer,
+    save_checkpoint,
+    sentencepiece_style_tokenizer,
+)
 
 
 @pytest.fixture(scope="session")
