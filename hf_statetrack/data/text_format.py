@@ -28,6 +28,8 @@ in-context evaluation gives a model.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import StateTrackError
@@ -48,48 +50,70 @@ def check_answers(answers: str) -> str:
     return answers
 
 
-def render_row(task, input_ids, labels, answers: str) -> tuple[str, list[int], list[int], list[int], int]:
-    """One row -> (text, answer starts, answer ends, answer class ids, index of the first target span).
+class Rendered(NamedTuple):
+    text: str
+    starts: list[int]  # answer spans [start, end), leading space included
+    ends: list[int]
+    classes: list[int]  # class id of each written answer
+    first: int  # index of the first answer of the target
+    state_ends: list[int]  # per scored position, written or not: where the text that fixes its state ends
+    state_classes: list[int]  # ... and that state's class id
+
+
+def render_row(task, input_ids, labels, answers: str) -> Rendered:
+    """One token row -> its text and spans.
+
+    ``state_ends`` (for probes) covers every scored position even when its answer is not written: the
+    end of its input symbol (tagging), or the start of its answer (transductions, whose outputs have no
+    input symbol).
 
     >>> from hf_statetrack.tasks import get_task
     >>> t = get_task("Z2")
-    >>> render_row(t, [1, 1, 0], [1, 0, 0], "all")
+    >>> render_row(t, [1, 1, 0], [1, 0, 0], "all")[:5]
     ('1 = 1 1 = 0 0 = 0', [3, 9, 15], [5, 11, 17], [1, 0, 0], 2)
-    >>> render_row(t, [1, 1, 0], [1, 0, 0], "final")[0]
-    '1 1 0 = 0'
+    >>> row = render_row(t, [1, 1, 0], [1, 0, 0], "final")
+    >>> row.text, row.state_ends, row.state_classes
+    ('1 1 0 = 0', [1, 3, 5], [1, 0, 0])
     """
     vocab, label_vocab = task.vocab, task.label_vocab
     scored = [i for i, label in enumerate(labels) if label != IGNORE]
     if not scored:
         raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
     transduction = vocab[input_ids[scored[0]]] == BLANK
-    if answers == "final" and not transduction:
-        scored = scored[-1:]
-    keep, text, starts, ends = set(scored), "", [], []
+    written = set(scored[-1:] if answers == "final" and not transduction else scored)
+    text, starts, ends, state_ends = "", [], [], []
     for i, (token, label) in enumerate(zip(input_ids, labels)):
         symbol = vocab[token]
         if symbol != BLANK:
             text += (" " if text else "") + symbol
-        if i in keep:
+        if label == IGNORE:
+            continue
+        if not transduction:  # a tagged state is fixed once its symbol is read
+            state_ends.append(len(text))
+        if i in written:
             if not transduction or i == scored[0]:
                 text += " ="
             starts.append(len(text))
             text += " " + label_vocab[label]
             ends.append(len(text))
-    return text, starts, ends, [int(labels[i]) for i in scored], 0 if transduction else len(starts) - 1
+        if transduction:  # an output is fixed by everything before its answer
+            state_ends.append(starts[-1])
+    classes = [int(labels[i]) for i in scored]
+    return Rendered(text, starts, ends, [c for i, c in zip(scored, classes) if i in written],
+                    0 if transduction else len(starts) - 1, state_ends, classes)
 
 
 def text_columns(batch: dict, task, answers: str) -> dict:
     """`datasets.map(batched=True)` body: token rows -> text, prompt/target and answer spans."""
-    out = {k: [] for k in ("text", "prompt", "target", "answer_starts", "answer_ends", "answer_labels")}
+    out = {k: [] for k in ("text", "prompt", "target", "answer_starts", "answer_ends", "answer_labels",
+                           "state_ends", "state_labels")}
     for input_ids, labels in zip(batch["input_ids"], batch["labels"]):
-        text, starts, ends, classes, first = render_row(task, input_ids, labels, answers)
-        out["text"].append(text)
-        out["prompt"].append(text[:starts[first]])
-        out["target"].append(text[starts[first]:ends[-1]].strip())
-        out["answer_starts"].append(starts)
-        out["answer_ends"].append(ends)
-        out["answer_labels"].append(classes)
+        row = render_row(task, input_ids, labels, answers)
+        for key, value in (("text", row.text), ("prompt", row.text[:row.starts[row.first]]),
+                           ("target", row.text[row.starts[row.first]:row.ends[-1]].strip()),
+                           ("answer_starts", row.starts), ("answer_ends", row.ends), ("answer_labels", row.classes),
+                           ("state_ends", row.state_ends), ("state_labels", row.state_classes)):
+            out[key].append(value)
     return out
 
 
@@ -98,7 +122,8 @@ def text_view(dataset, task, answers: str | None = None, num_proc: int | None = 
 
     Columns: ``text`` (the whole row), ``prompt`` + ``target`` (the row split before its target),
     ``answer_starts`` / ``answer_ends`` (character spans of the scored answers, leading space included)
-    and ``answer_labels`` (the class id of each answer, e.g. the state, for probes).
+    and ``answer_labels`` (the class id of each answer); for probes, ``state_ends`` and ``state_labels``:
+    for every scored position, written or not, where the text that fixes its state ends, and that state.
     """
     answers = check_answers(answers or default_answers(task))
     columns = dataset.column_names

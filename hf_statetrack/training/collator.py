@@ -11,7 +11,7 @@ from ..tasks import IGNORE
 
 @dataclass
 class TaggingCollator:
-    """Pads to the longest row of the batch; extra columns (e.g. ``length``) are dropped."""
+    """Pads to the longest row of the batch; extra columns (e.g. ``length``) are dropped, labels are optional."""
 
     pad_token_id: int
 
@@ -23,6 +23,8 @@ class TaggingCollator:
         for i, f in enumerate(features):
             n = len(f["input_ids"])
             input_ids[i, :n] = torch.as_tensor(f["input_ids"])
-            labels[i, :n] = torch.as_tensor(f["labels"])
+            if "labels" in f:
+                labels[i, :n] = torch.as_tensor(f["labels"])
             attention_mask[i, :n] = 1
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        return {**batch, "labels": labels} if "labels" in features[0] else batch

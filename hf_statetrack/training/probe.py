@@ -15,11 +15,11 @@ chance on average, but when the features fall into clean clusters each cluster t
 label, so its accuracy moves by about one class frequency from seed to seed.
 
 Probe positions. Token checkpoints (`statetrack train`): every scored position, class = the label.
-Any other checkpoint reads the task as text (`text_view`) and is probed at the token *before* each
-answer, where it has to produce that answer; the class is the answer's state. Text fine-tuned
-checkpoints keep the ``answers`` they were trained with; others use ``answers="all"`` because a probe
-needs one position per state. For group word problems this writes every earlier state into the
-text ("34152 = 34152 52134 = 13542 ..."), so the model sees states 1..j-1 while state j is probed.
+Any other checkpoint reads the task as text (`text_view`, with the ``answers`` it was fine-tuned with,
+else the task's default) and is probed, for every scored position, at the last token of the text that
+fixes its state: the end of its input symbol (for transduction outputs, the token before the answer).
+So a word problem is written "34152 52134 53214 = 52413" and the state after each permutation is
+probed at that permutation's last token, with no earlier state written in the text.
 
 Features are float32 on disk in a temporary folder (``TMPDIR``), (layers, positions, hidden) per split,
 e.g. pythia-160m with 2000 rows of lengths 2-16: 13 x 18k x 768 x 4 B = 0.7 GB. Under ``accelerate
@@ -41,6 +41,7 @@ from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, 
 
 from ..data import load_dataset
 from ..data.params import GenerationParams
+from ..data.text_format import default_answers
 from ..errors import StateTrackError
 from ..tasks import get_task
 from .checkpoint_eval import symbol_maps
@@ -76,7 +77,7 @@ class Subject:
             return cls(path, "token", meta["pad_token_id"], token_map=symbol_maps(meta, task)[0])
         tokenizer = load_tokenizer(path)
         return cls(path, "text", tokenizer.pad_token_id, tokenizer=tokenizer,
-                   answers=(meta or {}).get("answers", "all"))
+                   answers=(meta or {}).get("answers") or default_answers(task))
 
     def rows(self, split, task):
         if self.format == "token":

@@ -1,16 +1,17 @@
 """What a probe reads: the hidden state of every layer at the positions where a model must know the state.
 
-Rows for probing carry ``input_ids``, ``labels`` (only for padding), ``positions`` (token indices to
-read) and ``classes`` (the state at each of them), plus ``length``:
+Rows for probing carry ``input_ids``, ``positions`` (token indices to read) and ``classes`` (the state
+at each of them), plus ``length``:
 
 * token checkpoints (`statetrack train`): every scored position, class = its label::
 
       S3 row  input_ids 3 1 4   labels 3 2 0   ->  positions [0, 1, 2], classes [3, 2, 0]
 
-* text (any causal LM): the token *before* the first token of answer j, where the model has to produce
-  answer j, class = its state (``answer_labels[j]``)::
+* text (any causal LM): for every scored position, the last token of the text that fixes its state
+  (``state_ends`` of `text_view`: the end of its input symbol; for transduction outputs, the text
+  before the answer), class = that state (``state_labels``). Intermediate states need not be written::
 
-      "<bos> 1 = 1 1 = 0"  answers " 1" and " 0"  ->  positions: the tokens " =" before each answer
+      S3, answers="final":  "<bos> 231 132 312 = 123"  ->  positions: the last tokens of "231", " 132", " 312"
 
 `collect_features` runs the frozen model over the rows and writes every layer's rows (embeddings, then
 each block's output) to one float32 ``.npy`` memmap of shape (layers, probe positions, hidden), so the
@@ -26,12 +27,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..data.text_format import split_labels, text_view, tokenize_text
+from ..data.text_format import text_view, tokenize_text
 from ..tasks import IGNORE
 from .checkpoint_eval import remap
 from .collator import TaggingCollator
 
-PROBE_COLUMNS = ["input_ids", "labels", "length", "positions", "classes"]
+PROBE_COLUMNS = ["input_ids", "length", "positions", "classes"]
 
 
 def scored_positions(batch: dict) -> dict:
@@ -47,31 +48,31 @@ def token_rows(split, token_map: np.ndarray, num_classes: int):
     return mapped.map(scored_positions, batched=True, desc="finding probe positions")
 
 
-def answer_positions(labels, vocab_size: int) -> list[int]:
-    """Answer-tagged labels (see `tokenize_text`) -> for each answer, the token before its first token.
+def last_tokens_before(offsets, ends) -> list[int]:
+    """For each character offset in `ends`, the index of the last real token starting before it.
 
-    >>> V = 100  # labels are token_id + V * answer_index inside answers, -100 elsewhere
-    >>> answer_positions([-100, -100, 7, -100, -100, 108, 109], V)
-    [1, 4]
+    >>> last_tokens_before([(0, 0), (0, 3), (3, 7), (7, 9)], [3, 7, 9])  # a BOS, then "231", " 132", " =" ...
+    [1, 2, 3]
     """
-    _, answer = split_labels(np.asarray(labels), vocab_size)
-    scored = np.flatnonzero(answer != IGNORE)
-    _, first = np.unique(answer[scored], return_index=True)  # first token of each answer, in answer order
-    return (scored[first] - 1).tolist()
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    real = np.flatnonzero(offsets[:, 1] > offsets[:, 0])  # special tokens have empty offsets
+    return real[np.searchsorted(offsets[real, 0], np.asarray(ends), side="left") - 1].tolist()
 
 
-def text_positions(batch: dict, vocab_size: int) -> dict:
-    return {"positions": [answer_positions(labels, vocab_size) for labels in batch["labels"]],
-            "classes": batch["answer_labels"]}
+def state_positions(batch: dict, tokenizer) -> dict:
+    """`datasets.map(batched=True)` body for text rows: token ids, probe positions and their states."""
+    encoded = tokenizer(batch["text"], return_offsets_mapping=True)
+    return {"input_ids": encoded["input_ids"], "classes": batch["state_labels"],
+            "positions": [last_tokens_before(o, e) for o, e in zip(encoded["offset_mapping"], batch["state_ends"])]}
 
 
 def text_rows(split, task, tokenizer, answers: str):
-    """Token rows of the task -> text (`text_view`) -> tokens (`tokenize_text`) -> probe rows."""
+    """Token rows of the task -> text (`text_view`) -> probe rows. `tokenize_text` runs first, for its check
+    that the tokenizer can render the task."""
     text = text_view(split, task, answers)
-    tokens = text.map(tokenize_text, batched=True, fn_kwargs={"tokenizer": tokenizer}, desc="tokenizing")
-    rows = tokens.map(text_positions, batched=True, fn_kwargs={"vocab_size": len(tokenizer)},
-                      desc="finding probe positions")
-    return rows.select_columns(PROBE_COLUMNS)
+    text.select(range(min(len(text), 64))).map(tokenize_text, batched=True, fn_kwargs={"tokenizer": tokenizer})
+    return text.map(state_positions, batched=True, fn_kwargs={"tokenizer": tokenizer},
+                    desc="finding probe positions").select_columns(PROBE_COLUMNS)
 
 
 class ProbeCollator:
@@ -97,7 +98,7 @@ def collect_features(model, rows, pad_token_id: int, path: Path, *, device, batc
     """
     backbone = model.base_model.to(device).eval()  # no LM head: (B, T, vocab) logits are not needed
     total = sum(len(p) for p in rows["positions"])
-    loader = DataLoader(rows.select_columns(["input_ids", "labels", "positions"]), batch_size=batch_size,
+    loader = DataLoader(rows.select_columns(["input_ids", "positions"]), batch_size=batch_size,
                         collate_fn=ProbeCollator(pad_token_id))
     features, filled = None, 0
     for batch in tqdm(loader, desc=desc):

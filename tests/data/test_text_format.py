@@ -32,12 +32,25 @@ def sample_rows(task, count=20, seed=0):
 def test_render_matches_reference(name, answers):
     task = get_task(name)
     for ids, labels, _ in sample_rows(task):
-        text, starts, ends, classes, first = render_row(task, ids, labels, answers)
+        text, starts, ends, classes, first, state_ends, state_classes = render_row(task, ids, labels, answers)
         expected_text, expected_answers = reference_text(task, ids, labels, answers)
         assert text == expected_text
         assert [text[s:e] for s, e in zip(starts, ends)] == [" " + a for a in expected_answers]
         assert [task.label_vocab[c] for c in classes] == expected_answers
         assert text[:starts[first]].endswith("=") and ends[-1] <= len(text)
+        assert state_classes == [label for label in labels if label != IGNORE]
+        assert state_ends == sorted(state_ends) and len(state_ends) == len(state_classes)
+
+
+def test_state_ends_are_where_each_state_is_fixed():
+    task = get_task("S3")  # every position scored; only the final state written
+    row = render_row(task, [3, 1, 4], [3, 2, 0], "final")
+    assert row.text == "231 132 312 = 123"
+    assert [row.text[:e] for e in row.state_ends] == ["231", "231 132", "231 132 312"]
+    flip = render_row(get_task("flip_flop"), [0, 4, 1, 4], [-100, -100, 1, -100], "all")
+    assert flip.text == "w 1 r = 1 1" and [flip.text[:e] for e in flip.state_ends] == ["w 1 r"]
+    rev = render_row(get_task("reverse_string"), [0, 1, 2, 2], [-100, -100, 1, 0], "all")
+    assert rev.text == "0 1 = 1 0" and [rev.text[:e] for e in rev.state_ends] == ["0 1 =", "0 1 = 1"]
 
 
 def test_word_problems_write_only_the_final_state_by_default():

@@ -125,17 +125,20 @@ def test_token_checkpoint_refuses_a_task_outside_its_vocabulary(s3_lstm, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_text_probe_positions_are_the_token_before_each_answer(llama_path):
-    task, tokenizer = get_task("S3"), load_tokenizer(str(llama_path))
-    split = load_dataset("S3", train_length=(2, 6), num_train=0, num_test=20, num_validation=0)["test"]
-    text = text_view(split, task, "all")
-    rows = text_rows(split, task, tokenizer, "all")
-    for row, written in zip(rows, text):
+@pytest.mark.parametrize("name,answers", [("S3", "final"), ("S3", "all"), ("reverse_string", "all"),
+                                          ("flip_flop", "all")])
+def test_text_probe_positions_end_the_text_that_fixes_each_state(llama_path, name, answers):
+    task, tokenizer = get_task(name), load_tokenizer(str(llama_path))
+    split = load_dataset(name, train_length=(2, 6), num_train=0, num_test=20, num_validation=0)["test"]
+    text = text_view(split, task, answers)
+    rows = text_rows(split, task, tokenizer, answers)
+    for row, written, labels in zip(rows, text, split["labels"]):
         ids = row["input_ids"]
-        assert row["classes"] == written["answer_labels"] and len(row["positions"]) == row["length"]
-        for pos, start, end in zip(row["positions"], written["answer_starts"], written["answer_ends"]):
-            assert tokenizer.decode(ids[:pos + 1], skip_special_tokens=True) == written["text"][:start]
-            assert start < len(tokenizer.decode(ids[:pos + 2], skip_special_tokens=True)) <= end
+        assert row["classes"] == [label for label in labels if label != -100]  # every state, written or not
+        for pos, end in zip(row["positions"], written["state_ends"]):
+            assert tokenizer.decode(ids[:pos + 1], skip_special_tokens=True) == written["text"][:end]
+    if (name, answers) == ("S3", "final"):  # e.g. "231 132 312 = 123": the last token of each permutation
+        assert all(len(p) == n for p, n in zip(rows["positions"], rows["length"]))
 
 
 def test_batched_padded_features_match_one_row_at_a_time(llama_path, tmp_path):
@@ -156,7 +159,7 @@ def test_text_probe_on_a_causal_lm_writes_one_entry_per_layer(llama_path, tmp_pa
                         output_dir=str(tmp_path / "out"))
     assert {p.name for p in (tmp_path / "out").iterdir()} == OUTPUTS
     saved = json.loads((tmp_path / "out" / "probe_results.json").read_text())
-    assert saved["format"] == "text" and saved["answers"] == "all"
+    assert saved["format"] == "text" and saved["answers"] == "final"  # S3's default: only the final state
     num_layers = 2 + 1  # the tiny Llama's num_hidden_layers, plus the embeddings
     for probe in ("model", "random_init", "shuffled"):
         assert len(saved["accuracy"][probe]) == num_layers and len(saved["by_length"][probe]) == num_layers
@@ -170,11 +173,13 @@ def test_text_checkpoint_keeps_the_answers_it_was_fine_tuned_with(llama_path, tm
     folder = tmp_path / "fine-tuned"
     shutil.copytree(llama_path, folder)
     config = json.loads((folder / "config.json").read_text())
-    config["statetrack"] = {"format": "text", "answers": "final"}
+    config["statetrack"] = {"format": "text", "answers": "all"}
     (folder / "config.json").write_text(json.dumps(config))
     results = run_probe(str(folder), "S3", train_length=(2, 5), num_train=20, num_test=10, epochs=2,
                         controls=("shuffled",))
-    assert results["answers"] == "final" and results["num_features"] == {"train": 20, "test": 10}
+    data = load_dataset("S3", train_length=(2, 5), num_train=20, num_test=10, num_validation=0)
+    assert results["answers"] == "all"
+    assert results["num_features"] == {s: sum(data[s]["length"]) for s in ("train", "test")}
     assert list(results["accuracy"]) == ["model", "shuffled"]
     assert results["output_dir"] == str(folder / "probe-S3")
 
