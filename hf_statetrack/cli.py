@@ -200,6 +200,7 @@ def make_parser() -> argparse.ArgumentParser:
                        description="examples: statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32\n"
                                    "  statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 "
                                    "--shots 5 --mode choice", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_args(p, "eval")
     p.add_argument("--test-length", required=True, help="comma-separated lengths or ranges, e.g. 8,16,20-40")
     p.add_argument("--num-test", type=int, default=1000, help="rows per test length")
     p.add_argument("--batch-size", type=int, default=None,
@@ -211,13 +212,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-choices", type=int, default=128, help="--mode choice refuses tasks with more classes")
     p.add_argument("--log-samples", action="store_true", help="causal LMs: also write samples.jsonl")
     p.add_argument("--threshold", type=float, default=0.9)
-    add_model_args(p, "eval")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("probe", help="linear probes for the task state on every layer of a frozen model",
                        description="examples: statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16\n"
                                    "  statetrack probe --model EleutherAI/pythia-160m --task S5 --train-length 2-16 "
                                    "--batch-size 64", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_args(p, "probe")
     p.add_argument("--train-length", default=None,
                    help="lengths of the probe's train rows, e.g. 2-16 (default: the task's protocol, else 2-16)")
     p.add_argument("--test-length", default=None, help="lengths of the probe's test rows (default: --train-length)")
@@ -227,7 +228,6 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=50, help="epochs of each probe (logistic regression)")
     p.add_argument("--control", choices=["random_init", "shuffled", "both"], default="both",
                    help="random_init: the architecture freshly initialised; shuffled: train labels permuted")
-    add_model_args(p, "probe")
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("sweep", help="run every combination of a config's sweep: section and summarise",

@@ -22,10 +22,7 @@ from hf_statetrack.training.incontext_eval import exact_match, sequence_logprobs
 from hf_statetrack.training.incontext_prompts import make_queries, shot_indices
 from hf_statetrack.training.pretrained import default_output_dir
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)  # other test sessions share the CPU
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def run(path, tmp_path, task="S3", lengths=(2, 4), **kwargs):

@@ -19,6 +19,8 @@ from hf_statetrack.training.config import from_dict, load_config
 from hf_statetrack.training.finetune import answer_loss, load_model, shifted_argmax, text_splits
 from hf_statetrack.training.pipeline import run_experiment
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 TASK = {"name": "S3", "train_length": [2, 5], "num_train": 200, "num_test": 40, "num_validation": 40}
 TRAINING = {"max_steps": 10, "learning_rate": 3e-3, "per_device_train_batch_size": 16, "eval_strategy": "no",
             "disable_tqdm": True}
@@ -109,7 +111,6 @@ def test_metrics_see_the_next_token_prediction_at_each_label(tokenizer):
 
 @pytest.mark.parametrize("kind", ["llama", "mamba"])
 def test_ten_steps_lower_the_answer_loss_and_save_a_plain_checkpoint(kind, request, tokenizer, tmp_path):
-    torch.set_num_threads(1)
     path = request.getfixturevalue(f"{kind}_path")
     batch = collate(tokenizer, text_rows(tokenizer, "final")[1].select(range(32)))
     config = experiment(tmp_path, {"pretrained": str(path)}, evaluation={"test_lengths": [7]})
@@ -132,7 +133,6 @@ def test_ten_steps_lower_the_answer_loss_and_save_a_plain_checkpoint(kind, reque
 def test_gradient_accumulation_gives_the_same_training_as_one_big_batch(llama_path, tmp_path):
     """8 rows x 2 accumulation steps = 16 rows: the loss is divided by the answer tokens of all 16 rows (with
     answers=all, rows of different lengths have different numbers of them, so a mean per micro-batch differs)."""
-    torch.set_num_threads(1)
     config = experiment(tmp_path, {"pretrained": str(llama_path)}, answers="all")
     whole = run_experiment(load_config(config, ["training.max_steps=4"]))["train"]["loss"]
     accumulated = run_experiment(load_config(config, [
@@ -142,7 +142,6 @@ def test_gradient_accumulation_gives_the_same_training_as_one_big_batch(llama_pa
 
 
 def test_resume_continues_from_the_last_checkpoint(mamba_path, tmp_path):
-    torch.set_num_threads(1)
     config = experiment(tmp_path, {"pretrained": str(mamba_path)})
     run_experiment(load_config(config, ["training.max_steps=4", "training.save_strategy=steps",
                                         "training.save_steps=4"]))
@@ -151,7 +150,6 @@ def test_resume_continues_from_the_last_checkpoint(mamba_path, tmp_path):
 
 
 def test_lora_trains_adapters_only_and_saves_merged_weights(llama_path, tokenizer, tmp_path):
-    torch.set_num_threads(1)
     lora = {"r": 4, "lora_alpha": 8, "target_modules": "all-linear"}
     cfg = load_config(experiment(tmp_path, {"pretrained": str(llama_path), "lora": lora}))
     peft_model = load_model(cfg, cfg.training_arguments(), get_task("S3"))

@@ -23,13 +23,7 @@ from hf_statetrack.training.probe_fit import fit_probe, streaming_mean_std
 OUTPUTS = {"probe_results.json", "probe_results.md", "probe_accuracy_by_layer.png"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Probes take thousands of tiny steps: one thread, so they do not fight other processes for 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # probes take thousands of tiny steps
 
 
 def on_disk(tmp_path, array: np.ndarray, name: str) -> np.ndarray:

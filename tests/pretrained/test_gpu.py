@@ -1,0 +1,39 @@
+"""The GPU paths of the pretrained-LM commands (skipped on CPU-only machines): bf16 loading, in-context
+evaluation on the device, and fine-tuning with bf16 mixed precision on by default."""
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from hf_statetrack.training.checkpoint_eval import evaluate_model
+from hf_statetrack.training.config import load_config
+from hf_statetrack.training.pipeline import run_experiment
+from hf_statetrack.training.pretrained import default_dtype, load_causal_lm
+
+pytestmark = pytest.mark.gpu
+
+
+def test_causal_lms_load_in_bf16_where_the_gpu_supports_it(llama_path):
+    expected = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    assert default_dtype() == expected and load_causal_lm(str(llama_path)).dtype == expected
+
+
+@pytest.mark.parametrize("mode", ["generate", "choice"])
+def test_incontext_eval_runs_on_the_gpu(mamba_path, tmp_path, mode):
+    results = evaluate_model(str(mamba_path), "S3", [2, 4], num_test=20, mode=mode, output_dir=str(tmp_path / "out"))
+    assert list(results["splits"]) == ["test@2", "test@4"]
+    assert all(0 <= m["token_accuracy"] <= 1 for m in results["splits"].values())
+
+
+def test_finetuning_on_the_gpu_uses_bf16_mixed_precision(llama_path, tmp_path):
+    config = tmp_path / "cfg.yaml"
+    config.write_text(yaml.safe_dump({
+        "output_dir": str(tmp_path / "out"), "model": {"pretrained": str(llama_path)},
+        "task": {"name": "S3", "train_length": [2, 5], "num_train": 200, "num_test": 40},
+        "training": {"max_steps": 5, "per_device_train_batch_size": 16, "eval_strategy": "no"}}))
+    cfg = load_config(config)
+    assert cfg.training_arguments().bf16 == torch.cuda.is_bf16_supported()
+    run_experiment(cfg)
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["train"]["steps"] == 5
