@@ -29,6 +29,7 @@ bench: setup
 	$(PIP) install -q -e ".[dev,bench]"
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/training.py
+	$(PY) benchmarks/text_format.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
