@@ -3,8 +3,11 @@
 Each query is K solved rows of the same length, one per line, then the row to solve (see
 `incontext_prompts`). Two ways to read the model's answer:
 
-* ``generate``: greedy decoding of as many tokens as the target has, plus one; the first line of
-  the continuation must equal the target exactly (`exact_match`).
+* ``generate``: greedy decoding of as many tokens as the target has; the first line of the
+  continuation must equal the target exactly (`exact_match`). With shots, one token more: the shots
+  show that a line break ends an answer, so a model that goes on writing on the answer line is wrong.
+  Without shots nothing shows where an answer ends (a checkpoint fine-tuned by `statetrack train`
+  learned the answer tokens only), so only the target's tokens are read.
 * ``choice``: every class of the task's final answer (its ``label_vocab``) is a candidate; the model
   picks the one whose tokens it gives the highest summed log-probability after the prompt. Only for
   rows whose target is one answer (tagging tasks, parity_check); S5 has 120 candidates.
@@ -69,7 +72,7 @@ def model_inputs(encoding, device) -> dict:
 def generate_outcomes(model, tokenizer, batch: list[Query]) -> list[dict]:
     """Greedy continuations of a batch of prompts (left-padded), each cut to its own token budget."""
     enc = model_inputs(tokenizer([q.prompt for q in batch], return_tensors="pt", padding=True), model.device)
-    budgets = [q.num_target_tokens + 1 for q in batch]  # the target's tokens, then room for the newline
+    budgets = [q.max_new_tokens for q in batch]
     out = model.generate(**enc, do_sample=False, max_new_tokens=max(budgets), pad_token_id=tokenizer.pad_token_id)
     new = out[:, enc["input_ids"].shape[1]:]  # (B, new tokens)
     # each row reads only its own budget, whatever the longest budget of its batch

@@ -36,7 +36,8 @@ class Query:
     prompt: str
     target: str
     label: int  # class id of the final answer (index into the task's label_vocab)
-    num_target_tokens: int  # tokens of the target span, so generation knows how far to go
+    num_target_tokens: int  # tokens of the target span
+    max_new_tokens: int  # how far generation goes: the target's tokens, plus one with shots (see incontext_eval)
 
 
 POOL_SIZE = 64  # shot pool rows per length: varied shots across queries (at least 8 per shot)
@@ -111,5 +112,5 @@ def make_queries(task, length, split: str, *, tokenizer, answers: str, shots: in
     for i, (text, budget) in enumerate(zip(rows["text"], budgets)):
         shot_texts = [pool[j] for j in shot_indices(pool, text, shots, seed, i)]
         queries.append(Query(split, rows["length"][i], build_prompt(shot_texts, rows["prompt"][i]), rows["target"][i],
-                             rows["answer_labels"][i][-1], budget))
+                             rows["answer_labels"][i][-1], budget, budget + (1 if shots else 0)))
     return queries

@@ -58,6 +58,10 @@ def test_prompts_put_k_other_rows_before_the_query(tokenizer):
         assert all(len(s.split()) == 6 and s.split()[-2] == "=" for s in shots)  # full solved rows
         assert f"{last} {q.target}" not in shots
         assert q.num_target_tokens == len(tokenizer(f" {q.target}", add_special_tokens=False).input_ids)
+        assert q.max_new_tokens == q.num_target_tokens + 1  # with shots: room to show the answer line ends
+    zero_shot = make_queries(task, 4, "test@4", tokenizer=tokenizer, answers="final", shots=0, seed=0, num_test=5,
+                             meta=None, single=False)
+    assert all(q.max_new_tokens == q.num_target_tokens and "\n" not in q.prompt for q in zero_shot)
     assert len({q.prompt.split("\n")[0] for q in queries}) > 10  # shots vary across queries
     pool = ["1 = 1", "0 = 0", "0 = 0", "1 1 = 0"]
     assert all(2 not in shot_indices(pool, "0 = 0", 3, seed=0, index=i) and 1 not in
