@@ -12,13 +12,14 @@ from hf_statetrack import load_dataset, text_view
 from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks import get_task
-from hf_statetrack.training import probe_features, probe_fit
 from hf_statetrack.training.config import from_dict
 from hf_statetrack.training.pipeline import run_experiment
 from hf_statetrack.training.pretrained import default_output_dir, load_causal_lm, load_tokenizer
+from hf_statetrack.training.probe import features as probe_features
+from hf_statetrack.training.probe import fit as probe_fit
 from hf_statetrack.training.probe import run_probe
-from hf_statetrack.training.probe_features import collect_features, text_rows
-from hf_statetrack.training.probe_fit import fit_probe, streaming_mean_std
+from hf_statetrack.training.probe.features import collect_features, text_rows
+from hf_statetrack.training.probe.fit import fit_probe, streaming_mean_std
 
 OUTPUTS = {"probe_results.json", "probe_results.md", "probe_accuracy_by_layer.png"}
 

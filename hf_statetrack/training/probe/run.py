@@ -39,17 +39,17 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, PreTrainedModel, set_seed
 
-from ..data import load_dataset
-from ..data.params import GenerationParams
-from ..data.text_format import default_answers
-from ..errors import StateTrackError
-from ..tasks import get_task
-from .checkpoint_eval import symbol_maps
-from .pretrained import default_output_dir, load_causal_lm, load_tokenizer, statetrack_metadata
-from .probe_features import collect_features, feature_labels, text_rows, token_rows
-from .probe_fit import fit_probe
-from .probe_report import layer_names, summarise, write_probe_results
-from .report import environment_versions
+from ...data import load_dataset
+from ...data.params import GenerationParams
+from ...data.text_format import default_answers
+from ...errors import StateTrackError
+from ...tasks import get_task
+from ..checkpoint_eval import symbol_maps
+from ..pretrained import default_output_dir, load_causal_lm, load_tokenizer, statetrack_metadata
+from ..report import environment_versions
+from .features import collect_features, feature_labels, text_rows, token_rows
+from .fit import fit_probe
+from .report import layer_names, summarise, write_probe_results
 
 CONTROLS = ("random_init", "shuffled")
 MIN_TRAIN_ROWS = 10

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import figure, percent
+from ..report import figure, percent
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 

@@ -27,10 +27,10 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..data.text_format import text_view, tokenize_text
-from ..tasks import IGNORE
-from .checkpoint_eval import remap
-from .collator import TaggingCollator
+from ...data.text_format import text_view, tokenize_text
+from ...tasks import IGNORE
+from ..checkpoint_eval import remap
+from ..collator import TaggingCollator
 
 PROBE_COLUMNS = ["input_ids", "length", "positions", "classes"]
 
