@@ -30,6 +30,7 @@ bench: setup
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/text_format.py
+	$(PY) benchmarks/incontext_choice.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

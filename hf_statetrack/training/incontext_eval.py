@@ -10,7 +10,8 @@ Each query is K solved rows of the same length, one per line, then the row to so
   learned the answer tokens only), so only the target's tokens are read.
 * ``choice``: every class of the task's final answer (its ``label_vocab``) is a candidate; the model
   picks the one whose tokens it gives the highest summed log-probability after the prompt. Only for
-  rows whose target is one answer (tagging tasks, parity_check); S5 has 120 candidates.
+  rows whose target is one answer (tagging tasks, parity_check); S5 has 120 candidates, scored with
+  the prompt's cache shared across them where the model allows (`incontext_choice`).
 
 Commands (a folder is any `save_pretrained` output with a fast tokenizer, e.g. a Hub download)::
 
@@ -36,10 +37,10 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
-from ..data.text_format import answer_token_labels
 from ..errors import StateTrackError
 from ..scoring import compute_metrics
-from ..tasks import IGNORE, get_task
+from ..tasks import get_task
+from .incontext_choice import ChoiceScorer, model_inputs
 from .incontext_prompts import Query, make_queries
 from .pipeline import test_label
 from .pretrained import default_output_dir, load_causal_lm, load_tokenizer
@@ -64,11 +65,6 @@ def exact_match(response: str, target: str) -> bool:
     return first_line(response) == target
 
 
-def model_inputs(encoding, device) -> dict:
-    """Only ids and mask: some tokenizers add token_type_ids, which causal LMs refuse."""
-    return {k: encoding[k].to(device) for k in ("input_ids", "attention_mask")}
-
-
 def generate_outcomes(model, tokenizer, batch: list[Query]) -> list[dict]:
     """Greedy continuations of a batch of prompts (left-padded), each cut to its own token budget."""
     enc = model_inputs(tokenizer([q.prompt for q in batch], return_tensors="pt", padding=True), model.device)
@@ -80,35 +76,8 @@ def generate_outcomes(model, tokenizer, batch: list[Query]) -> list[dict]:
     return [{"response": first_line(t), "correct": exact_match(t, q.target)} for t, q in zip(texts, batch)]
 
 
-def sequence_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Summed log-probability of the labelled tokens: (B, T, V) logits, (B, T) token ids or IGNORE -> (B,).
-
-    The softmax runs only at the positions that predict a labelled token, so memory stays (tokens, V).
-    """
-    targets = labels[:, 1:]  # (B, T - 1): position t predicts token t + 1
-    rows, cols = torch.nonzero(targets != IGNORE, as_tuple=True)
-    logp = torch.log_softmax(logits[rows, cols].float(), dim=-1)  # (scored tokens, V)
-    picked = logp.gather(-1, targets[rows, cols].unsqueeze(-1)).squeeze(-1)
-    return torch.zeros(len(labels), device=logp.device).index_add_(0, rows, picked)
-
-
-def candidate_scores(model, tokenizer, prompts: list[str], candidates: list[str], batch_size: int) -> np.ndarray:
-    """(prompts, candidates) summed log-probabilities of the span " " + candidate after each prompt."""
-    texts = [(p + " " + c, len(p), len(p) + 1 + len(c)) for p in prompts for c in candidates]  # flattened
-    scores = []
-    for i in range(0, len(texts), batch_size):
-        chunk = texts[i:i + batch_size]
-        enc = tokenizer([t for t, _, _ in chunk], return_tensors="pt", padding=True, return_offsets_mapping=True)
-        labels = [answer_token_labels(offsets, ids, [s], [e], tokenizer.unk_token_id, len(tokenizer), text)
-                  for offsets, ids, (text, s, e) in zip(enc.pop("offset_mapping").tolist(),
-                                                        enc["input_ids"].tolist(), chunk)]
-        logits = model(**model_inputs(enc, model.device)).logits
-        scores.append(sequence_logprobs(logits, torch.tensor(labels, device=logits.device)).cpu())
-    return torch.cat(scores).view(len(prompts), len(candidates)).numpy()
-
-
-def choice_outcomes(model, tokenizer, batch: list[Query], candidates: list[str], batch_size: int) -> list[dict]:
-    scores = candidate_scores(model, tokenizer, [q.prompt for q in batch], candidates, batch_size)
+def choice_outcomes(scorer: ChoiceScorer, batch: list[Query]) -> list[dict]:
+    scores, candidates = scorer([q.prompt for q in batch]), scorer.candidates
     outcomes = []
     for row, q in zip(scores, batch):
         best = int(row.argmax())
@@ -122,13 +91,14 @@ def run_queries(model, tokenizer, queries: list[Query], mode: str, batch_size: i
                 accelerator: Accelerator) -> list[dict]:
     """Each process answers its share of the queries; every process gets all outcomes back, in order."""
     per_batch = batch_size if mode == "generate" else max(1, batch_size // len(candidates))
+    scorer = ChoiceScorer(model, tokenizer, candidates, batch_size)
     outcomes = []
     with accelerator.split_between_processes(queries) as mine, torch.inference_mode():
         batches = [mine[i:i + per_batch] for i in range(0, len(mine), per_batch)]
         for batch in tqdm(batches, desc=f"{mode} ({len(queries)} queries)",
                           disable=not accelerator.is_local_main_process):
             outcomes += (generate_outcomes(model, tokenizer, batch) if mode == "generate" else
-                         choice_outcomes(model, tokenizer, batch, candidates, batch_size))
+                         choice_outcomes(scorer, batch))
     return gather_object(outcomes)
 
 

@@ -18,9 +18,10 @@ from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.training import incontext_eval, incontext_prompts
 from hf_statetrack.training.checkpoint_eval import evaluate_model
-from hf_statetrack.training.incontext_eval import exact_match, sequence_logprobs
+from hf_statetrack.training.incontext_choice import ChoiceScorer, full_sequence_scores, sequence_logprobs
+from hf_statetrack.training.incontext_eval import exact_match
 from hf_statetrack.training.incontext_prompts import make_queries, shot_indices
-from hf_statetrack.training.pretrained import default_output_dir
+from hf_statetrack.training.pretrained import default_output_dir, load_causal_lm
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -107,7 +108,7 @@ class BiasedLM(torch.nn.Module):
     def device(self):
         return self.bias.device
 
-    def forward(self, input_ids, attention_mask):
+    def forward(self, input_ids, attention_mask=None, **kwargs):  # no cache: choice takes the reference path
         return SimpleNamespace(logits=self.bias.expand(*input_ids.shape, -1))
 
 
@@ -216,3 +217,20 @@ def test_token_checkpoints_refuse_in_context_options(tmp_path):
 
 def test_hub_models_write_under_outputs_eval():
     assert default_output_dir("EleutherAI/pythia-160m", "S5", "eval") == "outputs/eval/pythia-160m-S5"
+
+
+@pytest.mark.parametrize("kind,shared", [("llama", True), ("mamba", False)])
+def test_shared_prefix_choice_scores_match_full_sequences(kind, shared, request, tokenizer):
+    """S5's 120 candidates after 2-shot prompts: one prompt pass + a repeated cache (attention models) gives the
+    reference's numbers; Mamba's cache cannot be repeated, so it takes the reference path."""
+    model = load_causal_lm(str(request.getfixturevalue(f"{kind}_path"))).eval()
+    task = get_task("S5")
+    queries = make_queries(task, 3, "test@3", tokenizer=tokenizer, answers="final", shots=2, seed=0, num_test=3,
+                           meta=None, single=True)
+    prompts = [q.prompt for q in queries]
+    scorer = ChoiceScorer(model, tokenizer, task.label_vocab, batch_size=64)
+    with torch.inference_mode():
+        fast = scorer(prompts)
+        reference = full_sequence_scores(model, tokenizer, prompts, task.label_vocab, batch_size=64)
+    assert scorer.shared_prefix is shared and fast.shape == (3, 120)
+    np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-4)
