@@ -52,13 +52,27 @@ def generation_kwargs(args: argparse.Namespace, with_common: bool = True) -> dic
 FAMILY_ORDER = ["group_word_problems", "formal_languages", "chomsky_hierarchy", "flip_flop"]
 
 
+def text_example(task) -> str:
+    """One short row of the task in the text format, e.g. S5: "34152 41523 43521 = 13254"."""
+    import numpy as np
+
+    from .data.text_format import default_answers, render_row
+
+    batch = task.sample(np.random.default_rng(0), task.length_support(4, 12)[:1])
+    input_ids, labels, _ = next(batch.rows())
+    return render_row(task, input_ids, labels, default_answers(task)).text
+
+
 def cmd_tasks(args: argparse.Namespace) -> None:
+    from .data.text_format import default_answers
+
     if args.name:
         task = get_task(args.name)
         print(task.describe())
         if task.protocol:
             print(f"protocol (used when train_length is omitted): train lengths {task.protocol['train_length']}, "
                   f"test lengths {task.protocol['test_length']}")
+        print(f"as text for pretrained LMs (answers={default_answers(task)}): {text_example(task)}")
         return
     by_family = defaultdict(list)
     for name in list_tasks():

@@ -19,6 +19,15 @@ def test_tasks_name_describes_any_group_spec(capsys):
     assert "order 18" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name,answers", [("S5", "final"), ("dyck1", "all")])
+def test_tasks_name_shows_the_text_format(capsys, name, answers):
+    assert main(["tasks", name]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    prefix = f"as text for pretrained LMs (answers={answers}): "
+    text = last.removeprefix(prefix)
+    assert last.startswith(prefix) and text.count(" = ") == (1 if answers == "final" else len(text.split()) // 3)
+
+
 @pytest.mark.parametrize("argv,message", [
     (["tasks", "S6x"], "error: unknown task 'S6x'"),
     (["generate", "S5", "--train-length", "5-2", "--num-train", "1", "--num-test", "1", "--out", "x"],
