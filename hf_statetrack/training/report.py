@@ -64,11 +64,17 @@ def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title:
         ax.legend(fontsize=7, loc="lower left")
 
 
-def write_results(output_dir: str | Path, results: dict) -> None:
+def write_outputs(output_dir: str | Path, results: dict, stem: str, text: str) -> Path:
+    """<stem>.json (everything) and <stem>.md (for people) in `output_dir`; returns the folder for the plot."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "results.md").write_text(markdown(results))
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / f"{stem}.md").write_text(text)
+    return out
+
+
+def write_results(output_dir: str | Path, results: dict) -> None:
+    out = write_outputs(output_dir, results, "results", markdown(results))
     curves = {split: m["by_length"] for split, m in results["splits"].items()}
     plot_by_length(curves, results["threshold"], out / "accuracy_by_length.png", results["title"])
 

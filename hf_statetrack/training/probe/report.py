@@ -7,12 +7,11 @@ checkpoint's features), ``random_init`` (the same architecture freshly initialis
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from ..report import figure, percent
+from ..report import figure, percent, write_outputs
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 
@@ -65,8 +64,5 @@ def plot_by_layer(results: dict, path: Path) -> None:
 
 
 def write_probe_results(output_dir: str | Path, results: dict) -> None:
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "probe_results.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "probe_results.md").write_text(markdown(results))
+    out = write_outputs(output_dir, results, "probe_results", markdown(results))
     plot_by_layer(results, out / "probe_accuracy_by_layer.png")
