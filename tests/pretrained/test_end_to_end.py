@@ -10,9 +10,11 @@ from hf_statetrack.training.pipeline import run_experiment
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_a_fine_tuned_lm_learns_and_is_evaluated_in_its_own_format(llama_path, tmp_path):
+@pytest.mark.parametrize("kind", ["llama", "mamba"])
+def test_a_fine_tuned_lm_learns_and_is_evaluated_in_its_own_format(kind, request, tmp_path):
     # answers: all writes each parity after its bit: every answer is one XOR from the last (learnable in seconds)
-    cfg = from_dict({"output_dir": str(tmp_path / "ft"), "model": {"pretrained": str(llama_path)}, "answers": "all",
+    path = request.getfixturevalue(f"{kind}_path")
+    cfg = from_dict({"output_dir": str(tmp_path / "ft"), "model": {"pretrained": str(path)}, "answers": "all",
                      "task": {"name": "Z2", "train_length": [1, 12], "num_train": 1000, "num_test": 100,
                               "num_validation": 100},
                      "training": {"num_train_epochs": 5, "learning_rate": 3e-3, "per_device_train_batch_size": 32,
