@@ -9,7 +9,8 @@ with the query's target. S5 at length 3, two shots (answers="final")::
 
 Test rows are the usual test split (for a checkpoint fine-tuned by our pipeline on this task, deduplicated
 against its training data, as for token checkpoints); shots come from a pool, the train split of the
-same length. A query draws its K shots among the pool rows that differ from it, with a numpy generator
+same length (all lengths up to it where that length has too few strings, as for a^n b^n). A query
+draws its K shots among the pool rows that differ from it, with a numpy generator
 seeded by (seed, row index): a shot never equals its query, and prompts are the same on any number of
 processes. Excluding per query, not deduplicating the test split against the pool, keeps every test
 row of small tasks (S3 has 36 strings of length 2).
@@ -64,9 +65,20 @@ def build_prompt(shot_texts: list[str], query_prompt: str) -> str:
 
 
 def shot_pool(task, length, shots: int, seed: int, answers: str) -> list[str]:
-    """The texts shots are drawn from: the train split at the same length (or range); none without shots."""
+    """The texts shots are drawn from: the train split at the same length (or range); none without shots.
+
+    Where that length has too few strings to show `shots` others (a^n b^n has one per length), the pool
+    takes every length from the task's shortest up to it instead ("a b = $" before "a a b b =")."""
     if not shots:
         return []
+    texts = pool_texts(task, length, shots, seed, answers)
+    top = length if isinstance(length, int) else length[1]
+    if len(set(texts)) <= shots and top > task.min_length:
+        texts = pool_texts(task, (task.min_length, top), shots, seed, answers)
+    return texts
+
+
+def pool_texts(task, length, shots: int, seed: int, answers: str) -> list[str]:
     pool = load_dataset(task.name, train_length=length, num_train=max(POOL_SIZE, 8 * shots), num_validation=0,
                         num_test=0, seed=seed, **task.params)["train"]
     return text_view(pool, task, answers)["text"]

@@ -234,3 +234,13 @@ def test_shared_prefix_choice_scores_match_full_sequences(kind, shared, request,
         reference = full_sequence_scores(model, tokenizer, prompts, task.label_vocab, batch_size=64)
     assert scorer.shared_prefix is shared and fast.shape == (3, 120)
     np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_shots_come_from_shorter_strings_where_a_length_has_too_few(tokenizer):
+    """a^n b^n has one string per length: the shots for "a a b b" are the shorter "a b"."""
+    queries = make_queries(get_task("anbn"), 4, "test@4", tokenizer=tokenizer, answers="final", shots=2, seed=0,
+                           num_test=3, meta=None, single=False)
+    assert queries and all(q.prompt == "a b = $\na b = $\na a b b =" and q.target == "$" for q in queries)
+    with pytest.raises(StateTrackError, match="no row differs from 'a b = \\$'"):  # nothing shorter exists
+        make_queries(get_task("anbn"), 2, "test@2", tokenizer=tokenizer, answers="final", shots=1, seed=0,
+                     num_test=3, meta=None, single=False)
