@@ -204,3 +204,10 @@ def test_default_output_dir_and_settings(tmp_path):
         run_probe(str(tmp_path), "S5", controls=("random",))
     with pytest.raises(StateTrackError, match="--epochs and --batch-size must be >= 1; got 0 and 32"):
         run_probe(str(tmp_path), "S5", epochs=0)
+
+
+def test_a_task_whose_test_strings_are_all_in_train_fails_clearly(llama_path, tmp_path):
+    with pytest.raises(StateTrackError, match=r"^no probe test rows: every anbn string of lengths \(2, 8\) is also "):
+        run_probe(str(llama_path), "anbn", train_length=(2, 8), num_train=50, num_test=10,
+                  output_dir=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

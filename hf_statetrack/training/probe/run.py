@@ -149,6 +149,14 @@ def probe_params(task_name: str, train_length, test_length, num_train: int, num_
     return params
 
 
+def check_rows(data, params: GenerationParams) -> None:
+    """Test rows are deduplicated against train: a task with few strings per length can lose them all."""
+    if len(data["test"]) == 0:
+        raise StateTrackError(f"no probe test rows: every {params.name} string of lengths {params.test_length} is "
+                              f"also among the {params.num_train} train rows; give --test-length other lengths, or "
+                              f"lower --num-train")
+
+
 def check_settings(controls, epochs: int, batch_size: int) -> tuple[str, ...]:
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
@@ -178,6 +186,7 @@ def run_probe(model_path: str, task_name: str, *, train_length=None, test_length
     accelerator = Accelerator()
     with accelerator.main_process_first():  # one process writes the dataset cache, the others read it
         data = load_dataset(params.name, **params.load_kwargs())
+        check_rows(data, params)
         rows = {s: subject.rows(data[s], task) for s in SPLITS}
     labels = {s: feature_labels(rows[s]) for s in SPLITS}
     run = ProbeRun(subject, subject.load_model(), rows, labels, len(task.label_vocab), epochs, batch_size, seed,
