@@ -18,6 +18,7 @@ def make_parser(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None,
                         help="also upload the folder to this Hub dataset repo")
     parser.add_argument("--private", action="store_true", help="make a new --push-to-hub repo private")
+    parser.add_argument("--text", action="store_true", help="also write each row in the text format for LMs")
     return parser
 
 
@@ -26,7 +27,7 @@ def export(args: argparse.Namespace, make_configs, pretty_name: str) -> int:
     try:
         configs = make_configs()
         out = write_hub_folder(args.out, configs, pretty_name=pretty_name, overwrite=args.overwrite,
-                               num_proc=args.num_proc)
+                               num_proc=args.num_proc, text=args.text)
     except StateTrackError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

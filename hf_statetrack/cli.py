@@ -94,7 +94,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     params = GenerationParams.resolve(args.name, **generation_kwargs(args))
     folder = write_hub_folder(args.out, {args.config_name or args.name: params}, pretty_name=args.name,
-                              overwrite=args.overwrite, num_proc=args.num_proc)
+                              overwrite=args.overwrite, num_proc=args.num_proc, text=args.text)
     print(f"wrote {folder}: load it with datasets.load_dataset({str(folder)!r}, {args.config_name or args.name!r})")
 
 
@@ -200,6 +200,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-name", help="config name in the folder (default: the task name)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--num-proc", type=int, default=None)
+    p.add_argument("--text", action="store_true", help="also write each row in the text format for language models")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("train", help="train from scratch, or fine-tune a pretrained LM, as a YAML experiment says",

@@ -8,7 +8,9 @@
 
 ``datasets.load_dataset(out_dir, "S5-len20")`` then returns exactly the rows of
 ``hf_statetrack.load_dataset`` with that config's parameters, without hf_statetrack installed.
-A split with no rows has no file (datasets cannot load an empty parquet split).
+A split with no rows has no file (datasets cannot load an empty parquet split). With ``text=True``
+the rows also carry the text format of `text_format.text_view` (``text``, ``prompt``, ``target``,
+answer spans), ready for language-model evaluation without the package.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .builder import CITATION
 from .loading import make_builder
 from .params import SPLITS, GenerationParams
 from .registration import source_hash
+from .text_format import default_answers, text_columns
 
 MAX_SHARD_BYTES = 256 << 20  # Arrow bytes per parquet file; the Hub viewer prefers files of this order
 CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
@@ -76,7 +79,14 @@ def write_split(ds: datasets.Dataset, folder: Path, split: str) -> None:
         shard.to_parquet(str(folder / f"{split}-{i:05d}-of-{num_files:05d}.parquet"))
 
 
-def write_config(root: Path, name: str, params: GenerationParams, cache_dir: str, num_proc) -> WrittenConfig:
+def with_text(ds: datasets.Dataset, task) -> datasets.Dataset:
+    """The rows plus their text-format columns (the task's default answers), keeping the token columns."""
+    return ds.map(text_columns, batched=True, fn_kwargs={"task": task, "answers": default_answers(task)},
+                  desc=f"writing {task.name} as text")
+
+
+def write_config(root: Path, name: str, params: GenerationParams, cache_dir: str, num_proc,
+                 text: bool = False) -> WrittenConfig:
     builder = make_builder(params.name, cache_dir=cache_dir, **params.load_kwargs())
     builder.download_and_prepare(num_proc=num_proc)
     # A split with no rows (num_validation=0, or a test set that is all seen in train) is absent
@@ -86,13 +96,15 @@ def write_config(root: Path, name: str, params: GenerationParams, cache_dir: str
     folder.mkdir(parents=True)
     for split in SPLITS:
         if num_rows[split]:
-            write_split(builder.as_dataset(split=split), folder, split)
+            ds = builder.as_dataset(split=split)
+            write_split(with_text(ds, params.task()) if text else ds, folder, split)
     return WrittenConfig(name, params, num_rows)
 
 
 def write_hub_folder(out_dir, configs: dict[str, GenerationParams], *, pretty_name: str,
-                     overwrite: bool = False, num_proc: int | None = None) -> Path:
+                     overwrite: bool = False, num_proc: int | None = None, text: bool = False) -> Path:
     """Write `configs` (config name -> parameters) as parquet + README.md into `out_dir`; return its path.
+    ``text=True`` adds the text-format columns to every row.
 
     Everything is written into a temporary sibling folder that replaces `out_dir` only once complete,
     so a failure leaves `out_dir` as it was (absent, or the previous contents).
@@ -108,8 +120,8 @@ def write_hub_folder(out_dir, configs: dict[str, GenerationParams], *, pretty_na
         for name, params in configs.items():
             # One throwaway cache per config, on the output's disk: peak space is one config's Arrow files.
             with tempfile.TemporaryDirectory(prefix=".hf_statetrack-cache-", dir=out_dir.parent) as cache:
-                written.append(write_config(staging, name, params, cache, num_proc))
-        write_card(staging, written, pretty_name)
+                written.append(write_config(staging, name, params, cache, num_proc, text))
+        write_card(staging, written, pretty_name, text)
         replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -138,7 +150,7 @@ def push_to_hub(folder, repo_id: str, private: bool = False) -> str:
     return api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset").commit_url
 
 
-def write_card(root: Path, written: list[WrittenConfig], pretty_name: str) -> None:
+def write_card(root: Path, written: list[WrittenConfig], pretty_name: str, text: bool = False) -> None:
     tasks = [c.params.task() for c in written]
     families = sorted({t.family.replace("_", "-") for t in tasks})
     data = DatasetCardData(
@@ -146,14 +158,15 @@ def write_card(root: Path, written: list[WrittenConfig], pretty_name: str) -> No
         pretty_name=pretty_name,
         task_categories=sorted({"text-classification" if t.params.get("label_mode") == "final"
                                 else "token-classification" for t in tasks}),
-        tags=["state-tracking", "synthetic", "hf_statetrack", *families],
+        tags=["state-tracking", "synthetic", "hf_statetrack", *families, *(["text"] if text else [])],
         configs=[{"config_name": c.name, "data_files": c.data_files()} for c in written],
     )
-    DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(written, pretty_name)}").save(root / "README.md")
+    DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(written, pretty_name, text)}").save(root / "README.md")
 
 
-def card_body(written: list[WrittenConfig], pretty_name: str) -> str:
-    return "\n".join([f"# {pretty_name}", "", intro_text(), "", "## Tasks", "", *task_blocks(written),
+def card_body(written: list[WrittenConfig], pretty_name: str, text: bool = False) -> str:
+    return "\n".join([f"# {pretty_name}", "", intro_text(), "", *(text_format_text() if text else []),
+                      "## Tasks", "", *task_blocks(written),
                       "## Configs", "", *config_table(written), "", *usage_text(written[0])])
 
 
@@ -166,6 +179,15 @@ def intro_text() -> str:
             f"`{source_hash()[:12]}`). Every row has `input_ids`, `labels` (one class per position; `-100` = "
             "not scored) and `length`. Test rows whose input also occurs in train or validation were "
             "dropped; a split left with no rows has no files.")
+
+
+def text_format_text() -> list[str]:
+    return ["Rows also carry the task written as text for language models: `text` (the whole row: symbols "
+            "separated by spaces, each scored answer after ` = `), `prompt` and `target` (the row split before "
+            "its last answer, or before the whole output of a transduction), `answer_starts` / `answer_ends` "
+            "(character spans of the answers, leading space included), `answer_labels` (their class ids), and "
+            "`state_ends` / `state_labels` (for probes: where the text that fixes each state ends). Word problems "
+            "write only the final state (e.g. `34152 52134 53214 = 52413`).", ""]
 
 
 def task_blocks(written: list[WrittenConfig]) -> list[str]:

@@ -170,3 +170,17 @@ def test_formal_languages_script_writes_the_sarrof_bins(tmp_path):
     ds = datasets.load_dataset(str(out), "dyck1", cache_dir=str(tmp_path / "cache"))
     assert max(ds["train"]["length"]) <= 50 and 51 <= min(ds["test"]["length"]) <= max(ds["test"]["length"]) <= 100
     assert all(length % 2 == 0 for length in ds["test"]["length"])  # Dyck-1 has only even lengths
+
+
+def test_text_export_adds_the_text_format_to_every_row(tmp_path):
+    out = export.write_hub_folder(tmp_path / "suite", small_config(), pretty_name="x", text=True)
+    ds = datasets.load_dataset(str(out), "S3-len4")  # parquet read back by plain datasets
+    expected = hf_statetrack.load_dataset("S3", train_length=4, num_train=40, num_test=10)
+    view = hf_statetrack.text_view(expected, hf_statetrack.get_task("S3"))
+    for split in ("train", "test"):
+        assert ds[split]["input_ids"] == expected[split]["input_ids"]  # token columns kept
+        for column in ("text", "prompt", "target", "answer_starts", "answer_ends", "state_ends", "state_labels"):
+            assert ds[split][column] == view[split][column], f"{split}/{column}"
+    assert ds["train"][0]["text"].count(" = ") == 1  # word problems: the final state only
+    card = (out / "README.md").read_text()
+    assert "text" in front_matter(out)["tags"] and "`prompt` and `target`" in card
