@@ -3,7 +3,7 @@
 Token and label ids are mapped by *symbol*, so a model trained on S5 can be scored on A5 (whose
 elements are all permutations S5 knows) while a model whose vocabulary lacks the task's symbols is
 refused with one clear line. Any other causal LM (a Hub id, a folder) is scored in context instead,
-see `incontext_eval`; `evaluate_model` picks the path.
+see `incontext`; `evaluate_model` picks the path.
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
                    mode: str | None = None, max_choices: int = 128, log_samples: bool = False,
                    batch_size: int | None = None, **common) -> dict:
     """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
-    fine-tuned as text by our pipeline) in context, see `incontext_eval`."""
-    from .incontext_eval import evaluate_incontext  # here: incontext_prompts imports test_set from this module
+    fine-tuned as text by our pipeline) in context, see `incontext`."""
+    from .incontext import evaluate_incontext  # here: incontext.prompts imports test_set from this module
 
     meta = statetrack_metadata(model_path)
     if meta and meta.get("format", "token") == "token":

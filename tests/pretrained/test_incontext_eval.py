@@ -16,11 +16,12 @@ from hf_statetrack.cli import main
 from hf_statetrack.data.params import GenerationParams
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
-from hf_statetrack.training import incontext_eval, incontext_prompts
 from hf_statetrack.training.checkpoint_eval import evaluate_model
-from hf_statetrack.training.incontext_choice import ChoiceScorer, full_sequence_scores, sequence_logprobs
-from hf_statetrack.training.incontext_eval import exact_match
-from hf_statetrack.training.incontext_prompts import make_queries, shot_indices
+from hf_statetrack.training.incontext import prompts as incontext_prompts
+from hf_statetrack.training.incontext import run as incontext_eval
+from hf_statetrack.training.incontext.choice import ChoiceScorer, full_sequence_scores, sequence_logprobs
+from hf_statetrack.training.incontext.prompts import make_queries, shot_indices
+from hf_statetrack.training.incontext.run import exact_match
 from hf_statetrack.training.pretrained import default_output_dir, load_causal_lm
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import load_dataset
-from ..data.text_format import split_labels, text_view, tokenize_text
-from ..errors import StateTrackError
-from .checkpoint_eval import test_set
+from ...data import load_dataset
+from ...data.text_format import split_labels, text_view, tokenize_text
+from ...errors import StateTrackError
+from ..checkpoint_eval import test_set
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Query:
     target: str
     label: int  # class id of the final answer (index into the task's label_vocab)
     num_target_tokens: int  # tokens of the target span
-    max_new_tokens: int  # how far generation goes: the target's tokens, plus one with shots (see incontext_eval)
+    max_new_tokens: int  # how far generation goes: the target's tokens, plus one with shots (see run.py)
 
 
 POOL_SIZE = 64  # shot pool rows per length: varied shots across queries (at least 8 per shot)

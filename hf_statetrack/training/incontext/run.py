@@ -1,7 +1,7 @@
 """In-context evaluation of any causal LM (a Hub id or a folder) on a task, by length.
 
 Each query is K solved rows of the same length, one per line, then the row to solve (see
-`incontext_prompts`). Two ways to read the model's answer:
+`prompts`). Two ways to read the model's answer:
 
 * ``generate``: greedy decoding of as many tokens as the target has; the first line of the
   continuation must equal the target exactly (`exact_match`). With shots, one token more: the shots
@@ -11,7 +11,7 @@ Each query is K solved rows of the same length, one per line, then the row to so
 * ``choice``: every class of the task's final answer (its ``label_vocab``) is a candidate; the model
   picks the one whose tokens it gives the highest summed log-probability after the prompt. Only for
   rows whose target is one answer (tagging tasks, parity_check); S5 has 120 candidates, scored with
-  the prompt's cache shared across them where the model allows (`incontext_choice`).
+  the prompt's cache shared across them where the model allows (`choice`).
 
 Commands (a folder is any `save_pretrained` output with a fast tokenizer, e.g. a Hub download)::
 
@@ -37,14 +37,14 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
-from ..errors import StateTrackError
-from ..scoring import compute_metrics
-from ..tasks import get_task
-from .incontext_choice import ChoiceScorer, model_inputs
-from .incontext_prompts import Query, make_queries
-from .pipeline import test_label
-from .pretrained import default_output_dir, load_causal_lm, load_tokenizer
-from .report import environment_versions, write_results
+from ...errors import StateTrackError
+from ...scoring import compute_metrics
+from ...tasks import get_task
+from ..pipeline import test_label
+from ..pretrained import default_output_dir, load_causal_lm, load_tokenizer
+from ..report import environment_versions, write_results
+from .choice import ChoiceScorer, model_inputs
+from .prompts import Query, make_queries
 
 MODES = ("generate", "choice")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.text_format import answer_token_labels
-from ..tasks import IGNORE
+from ...data.text_format import answer_token_labels
+from ...tasks import IGNORE
 
 
 def model_inputs(encoding, device) -> dict:
