@@ -4,8 +4,9 @@
     statetrack tasks S5                   # what S5 is, with a worked example
     statetrack generate S5 --train-length 2-20 --num-train 10000 --num-test 1000 --out data/S5
     statetrack demo                       # generate a small S5 dataset and show a row
-    statetrack train eval_configs/quickstart-lstm.yaml --set training.learning_rate=3e-4
+    statetrack train eval_configs/s5-lstm.yaml --set training.learning_rate=3e-4
     statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32
+    statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 --shots 5   # any causal LM
     statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16
     statetrack sweep eval_configs/quickstart.yaml
 """
@@ -204,7 +205,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("train", help="train from scratch, or fine-tune a pretrained LM, as a YAML experiment says",
-                       description="example: statetrack train eval_configs/quickstart-lstm.yaml "
+                       description="example: statetrack train eval_configs/s5-lstm.yaml "
                                    "--set training.learning_rate=3e-4 --set output_dir=outputs/run1")
     p.add_argument("config", help="experiment YAML (sections task, model, training, evaluation)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
