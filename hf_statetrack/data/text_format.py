@@ -34,9 +34,9 @@ import numpy as np
 
 from ..errors import StateTrackError
 from ..tasks import IGNORE
+from ..tasks.chomsky.base import BLANK  # the input symbol of transduction output positions; not written in text
 
 ANSWER_MODES = ("final", "all")
-BLANK = "<blank>"  # the input symbol of transduction output positions; not written in text
 
 
 def default_answers(task) -> str:
@@ -157,8 +157,9 @@ def answer_token_labels(offsets, token_ids, starts, ends, unk_id, vocab_size: in
     return np.where(inside, ids + vocab_size * j, IGNORE).tolist()
 
 
-def tokenize_text(batch: dict, tokenizer) -> dict:
-    """`datasets.map(batched=True)` body: text rows -> ``input_ids`` and answer-tagged ``labels``."""
+def tokenize_text(batch: dict, tokenizer, keep_offsets: bool = False) -> dict:
+    """`datasets.map(batched=True)` body: text rows -> ``input_ids`` and answer-tagged ``labels`` (and the
+    tokens' character ``offset_mapping`` with `keep_offsets`)."""
     if not getattr(tokenizer, "is_fast", False):
         raise StateTrackError(f"{type(tokenizer).__name__} is not a fast tokenizer; text tasks need character "
                               f"offsets: save the checkpoint with a tokenizer.json (tokenizers library)")
@@ -166,7 +167,8 @@ def tokenize_text(batch: dict, tokenizer) -> dict:
     labels = [answer_token_labels(offsets, ids, starts, ends, tokenizer.unk_token_id, len(tokenizer), text)
               for offsets, ids, starts, ends, text in zip(encoded["offset_mapping"], encoded["input_ids"],
                                                            batch["answer_starts"], batch["answer_ends"], batch["text"])]
-    return {"input_ids": encoded["input_ids"], "labels": labels}
+    offsets = {"offset_mapping": encoded["offset_mapping"]} if keep_offsets else {}
+    return {"input_ids": encoded["input_ids"], "labels": labels, **offsets}
 
 
 def split_labels(labels: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:

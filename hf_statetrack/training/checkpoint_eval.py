@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoConfig, AutoModelForTokenClassification, Trainer, TrainingArguments
+from transformers import AutoModelForTokenClassification, Trainer, TrainingArguments
 
 from ..data import load_dataset
 from ..errors import StateTrackError
@@ -23,16 +23,6 @@ from .collator import TaggingCollator
 from .pipeline import argmax_logits, evaluate_split, test_label
 from .pretrained import statetrack_metadata
 from .report import environment_versions, write_results
-
-
-def checkpoint_metadata(path: str) -> dict:
-    """What `statetrack train` stored about the task; read from the config alone, before any weights."""
-    if not Path(path).is_dir():
-        raise StateTrackError(f"--model {path}: no such checkpoint folder (give the output_dir of statetrack train)")
-    meta = getattr(AutoConfig.from_pretrained(path), "statetrack", None)
-    if not meta:
-        raise StateTrackError(f"{path} was not trained by statetrack train (its config has no 'statetrack' entry)")
-    return meta
 
 
 def symbol_maps(meta: dict, task) -> tuple[np.ndarray, np.ndarray]:
@@ -69,11 +59,11 @@ def test_set(meta: dict | None, name: str, length, num_test: int, seed: int, tas
                         **task_params)["test"]
 
 
-def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, num_test: int = 1000,
+def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, meta: dict, num_test: int = 1000,
                         output_dir: str | None = None, batch_size: int = 256, threshold: float = 0.9,
                         seed: int = 0, task_params: dict | None = None) -> dict:
+    """`meta`: what `statetrack train` stored in the checkpoint's config (read before any weights)."""
     start = time.perf_counter()
-    meta = checkpoint_metadata(model_path)
     task_params = task_params if task_params is not None else (
         meta["generation"]["task_params"] if task_name == meta["generation"]["name"] else {})
     task = get_task(task_name, **task_params)
@@ -117,6 +107,7 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
         if shots is not None or mode is not None or log_samples:
             raise StateTrackError(f"--shots, --mode and --log-samples are for causal LMs; {model_path} is a "
                                   f"statetrack token checkpoint, scored directly: drop them")
-        return evaluate_checkpoint(model_path, task_name, test_lengths, batch_size=batch_size or 256, **common)
+        return evaluate_checkpoint(model_path, task_name, test_lengths, meta=meta, batch_size=batch_size or 256,
+                                   **common)
     return evaluate_incontext(model_path, task_name, test_lengths, meta=meta, shots=shots, mode=mode or "generate",
                               max_choices=max_choices, log_samples=log_samples, batch_size=batch_size or 16, **common)

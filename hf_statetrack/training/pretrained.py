@@ -32,7 +32,7 @@ def default_output_dir(model_path: str, task_name: str, command: str) -> str:
     return str(Path("outputs") / command / f"{Path(model_path).name}-{task_name}")
 
 
-def load_config(path: str):
+def load_model_config(path: str):
     from transformers import AutoConfig
 
     try:
@@ -43,7 +43,7 @@ def load_config(path: str):
 
 def statetrack_metadata(path: str) -> dict | None:
     """What `statetrack train` stored in a checkpoint's config (None for any other checkpoint)."""
-    return getattr(load_config(path), "statetrack", None) or None
+    return getattr(load_model_config(path), "statetrack", None) or None
 
 
 def load_tokenizer(path: str, padding_side: str = "right"):

@@ -79,8 +79,9 @@ class ChoiceScorer:
                          full_sequence_scores(self.model, self.tokenizer, [p], self.candidates, self.batch_size)[0]
                          for row, p in zip(rows, prompts)])
 
-    def tails(self, prompt: str) -> list[list[int]] | None:
-        """Each candidate's tokens after the prompt's own tokens, or None if appending it re-tokenizes the prompt."""
+    def split(self, prompt: str) -> tuple[list[int], list[list[int]]] | None:
+        """(the prompt's tokens, each candidate's tokens after them), or None if appending a candidate
+        re-tokenizes the prompt."""
         head = self.tokenizer(prompt)["input_ids"]
         texts = joined(prompt, self.candidates)
         enc = self.tokenizer([t for t, _, _ in texts], return_offsets_mapping=True)
@@ -89,14 +90,14 @@ class ChoiceScorer:
             if ids[:len(head)] != head or any(label == IGNORE for label in labels[len(head):]):
                 return None
             tails.append(ids[len(head):])
-        return tails
+        return head, tails
 
     def shared_prefix_scores(self, prompt: str) -> np.ndarray | None:
-        tails = self.tails(prompt)
-        if tails is None:
+        split = self.split(prompt)
+        if split is None:
             return None
-        device, count = self.model.device, len(tails)
-        head = self.tokenizer(prompt, return_tensors="pt")["input_ids"].to(device)  # (1, P)
+        device, (head_ids, tails) = self.model.device, split
+        count, head = len(tails), torch.tensor([head_ids], device=device)  # (1, P)
         out = self.model(input_ids=head, use_cache=True)
         cache = getattr(out, "past_key_values", None)
         if not repeatable(cache):
@@ -106,11 +107,10 @@ class ChoiceScorer:
         scores = first[torch.tensor([t[0] for t in tails], device=device)]
         width = max(map(len, tails))
         if width > 1:
-            ids = torch.full((count, width), self.tokenizer.pad_token_id, dtype=torch.long, device=device)
             labels = torch.full((count, width), IGNORE, dtype=torch.long, device=device)
             for i, tail in enumerate(tails):
-                ids[i, :len(tail)] = torch.tensor(tail)
                 labels[i, :len(tail)] = torch.tensor(tail)
+            ids = labels.masked_fill(labels == IGNORE, self.tokenizer.pad_token_id)
             cache.batch_repeat_interleave(count)
             mask = torch.ones((count, head.shape[1] + width - 1), dtype=torch.long, device=device)
             logits = self.model(input_ids=ids[:, :-1], attention_mask=mask, past_key_values=cache).logits

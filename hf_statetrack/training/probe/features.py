@@ -60,17 +60,17 @@ def last_tokens_before(offsets, ends) -> list[int]:
 
 
 def state_positions(batch: dict, tokenizer) -> dict:
-    """`datasets.map(batched=True)` body for text rows: token ids, probe positions and their states."""
-    encoded = tokenizer(batch["text"], return_offsets_mapping=True)
+    """`datasets.map(batched=True)` body for text rows: token ids, probe positions and their states.
+
+    `tokenize_text` does the tokenizing, so a tokenizer that cannot render the task fails as it does there."""
+    encoded = tokenize_text(batch, tokenizer, keep_offsets=True)
     return {"input_ids": encoded["input_ids"], "classes": batch["state_labels"],
             "positions": [last_tokens_before(o, e) for o, e in zip(encoded["offset_mapping"], batch["state_ends"])]}
 
 
 def text_rows(split, task, tokenizer, answers: str):
-    """Token rows of the task -> text (`text_view`) -> probe rows. `tokenize_text` runs first, for its check
-    that the tokenizer can render the task."""
+    """Token rows of the task -> text (`text_view`) -> probe rows."""
     text = text_view(split, task, answers)
-    text.select(range(min(len(text), 64))).map(tokenize_text, batched=True, fn_kwargs={"tokenizer": tokenizer})
     return text.map(state_positions, batched=True, fn_kwargs={"tokenizer": tokenizer},
                     desc="finding probe positions").select_columns(PROBE_COLUMNS)
 
