@@ -1,23 +1,44 @@
-# `make test` and `make demo` set everything up on a fresh machine.
+# `make test` and `make demo` set everything up on a fresh machine, with the versions in constraints.txt
+# (the ones the suite last passed with; `make lock` rewrites it). `make test-latest` tries today's releases.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+CONSTRAINTS := constraints.txt
 # The CPU build of torch when this machine has it locally; otherwise pip picks one for the platform.
 TORCH_CPU ?= torch==2.13.0
+# test-latest: every package at its newest release except torch, whose newest PyPI build is CUDA (several GB);
+# set TORCH_LATEST=torch to take that too.
+LATEST ?= .venv-latest
+TORCH_LATEST ?= $(TORCH_CPU)
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test test-latest lock demo lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
-	$(PIP) install -q "$(TORCH_CPU)" || echo "note: $(TORCH_CPU) not available here; pip will choose torch"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -c $(CONSTRAINTS) "$(TORCH_CPU)" || echo "note: $(TORCH_CPU) not available here; pip will choose torch"
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev]"
 	touch $@
 
 setup: $(VENV)/.installed
 
 test: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q
+
+# Today's releases, no constraints, in a venv of their own: drift shows here before users meet it.
+test-latest:
+	test -x $(LATEST)/bin/python || python3 -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(LATEST)/bin/python -m pip install -q --upgrade "$(TORCH_LATEST)"
+	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/python -m pip list 2>/dev/null | grep -iE "^(torch|transformers|datasets|accelerate|evaluate|huggingface.hub|peft|numpy|pyarrow) "
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(LATEST)/bin/pytest -q -p no:cacheprovider
+
+# Rewrite constraints.txt from the passing .venv (run after `make test` passes; commit the result).
+lock: setup
+	{ echo "# Tested versions: written by 'make lock' from an environment where 'make test' passed."; \
+	  $(PIP) freeze --exclude-editable | grep -v '^-e ' | sed -E 's/\+[A-Za-z0-9.]+$$//'; } > $(CONSTRAINTS).tmp
+	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
 
 demo: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/statetrack sweep eval_configs/quickstart.yaml
@@ -26,11 +47,11 @@ lint: setup
 	$(VENV)/bin/ruff check hf_statetrack tests benchmarks dataset_scripts
 
 bench: setup
-	$(PIP) install -q -e ".[dev,bench]"
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev,bench]"
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/text_format.py
 	$(PY) benchmarks/incontext_choice.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LATEST) build *.egg-info

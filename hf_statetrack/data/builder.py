@@ -8,11 +8,13 @@ however they were spelled (``20`` vs ``(20, 20)``, defaults given or omitted).
 
 from __future__ import annotations
 
+import functools
+
 import datasets
 import numpy as np
-from datasets.builder import Key
 
 from ..errors import StateTrackError
+from ..upstream import HOOKS, drift_message
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams
 
@@ -38,9 +40,23 @@ class StateTrackConfig(datasets.BuilderConfig):
         self.params = GenerationParams.resolve(name, **params)
 
 
+@functools.cache
+def check_datasets_builder() -> None:
+    """We override `_create_builder_config` and yield `datasets.builder.Key`s: refuse a datasets that moved them."""
+    hook = HOOKS["datasets_builder"]
+    problem = hook.check()
+    if problem is not None:
+        raise StateTrackError(drift_message(hook, problem, "hf_statetrack cannot generate datasets with it; install "
+                                            "the tested version (pip install -c constraints.txt -e .)"))
+
+
 class StateTrackBuilder(datasets.ArrowBasedBuilder):
     BUILDER_CONFIG_CLASS = StateTrackConfig
     VERSION = VERSION
+
+    def __init__(self, *args, **kwargs):
+        check_datasets_builder()
+        super().__init__(*args, **kwargs)
 
     def _create_builder_config(self, config_name=None, custom_features=None, config_id=None, **config_kwargs):
         params = StateTrackConfig(name=config_name, **config_kwargs).params
@@ -81,6 +97,8 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
         params = self.config.params
         task = params.task()
         dtype = np.dtype(token_dtype(task))
+        from datasets.builder import Key  # checked by check_datasets_builder; not public API
+
         for shard_id in shard_ids:
             batch = drop_seen(generate_shard(task, params, split, shard_id), seen)
             yield Key(shard_id, 0), batch_to_table(batch, dtype)

@@ -3,22 +3,21 @@
 datasets >= 4 has no script loading. Its `dataset_module_factory` would try the Hub, or scan the
 working directory for data files (and fail in an empty one). We wrap that one function so our name
 short-circuits to the builder before any file system or network look-up; every other path is untouched.
-If a datasets release drops the internals this relies on, we warn once at import and
-``hf_statetrack.load_dataset`` keeps working (it uses the builder directly).
+If a datasets release drops the internals this relies on (`upstream`, hook ``datasets_loader``), we
+warn once at import and ``hf_statetrack.load_dataset`` keeps working (it uses the builder directly).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
-import warnings
 from pathlib import Path
 
 import datasets
 import datasets.load
 
 from ..errors import StateTrackError
+from ..upstream import warn_drift
 from .builder import DATASET_NAME
 
 BUILDER_MODULE = "hf_statetrack.data.builder"
@@ -49,11 +48,8 @@ def install_datasets_hook() -> bool:
     original = getattr(load, "dataset_module_factory", None)
     if getattr(original, _HOOK_FLAG, False):
         return True
-    builder_fn = getattr(load, "load_dataset_builder", None)
-    if original is None or builder_fn is None or "dataset_module_factory(" not in inspect.getsource(builder_fn):
-        warnings.warn(f"datasets {datasets.__version__} no longer loads builders the way hf_statetrack expects: "
-                      f"datasets.load_dataset('{DATASET_NAME}', ...) is unavailable; use "
-                      f"hf_statetrack.load_dataset(...) instead", stacklevel=2)
+    if not warn_drift("datasets_loader", f"datasets.load_dataset('{DATASET_NAME}', ...) is unavailable; use "
+                      f"hf_statetrack.load_dataset(...) instead"):
         return False
 
     @functools.wraps(original)

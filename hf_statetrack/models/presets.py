@@ -13,6 +13,7 @@ All presets drop special-token ids (so no embedding row is frozen as padding) an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from transformers import GPT2Config, LlamaConfig, Mamba2Config, MambaConfig, Pre
 
 from ..errors import StateTrackError
 from ..registry import Registry
+from ..upstream import warn_drift
 from .deltanet import PRESET as DELTANET
 from .ids4 import PRESET as IDS4
 from .mamba_negeig import PRESET as MAMBA_NEGEIG
@@ -161,4 +163,12 @@ def preset_config(preset: str, *, vocab_size: int, num_labels: int, **knobs) -> 
 def build_model(preset: str, *, vocab_size: int, num_labels: int, **knobs) -> PreTrainedModel:
     """A freshly initialised token tagger: logits (B, T, num_labels) for input_ids (B, T)."""
     config = preset_config(preset, vocab_size=vocab_size, num_labels=num_labels, **knobs)
+    check_token_loss()
     return PRESETS.lookup(preset).model_class(config)
+
+
+@functools.cache
+def check_token_loss() -> bool:
+    """Once per process: every tagging head's loss relies on transformers dividing by num_items_in_batch."""
+    return warn_drift("token_loss", "token-tagging losses are not divided by Trainer's num_items_in_batch, so "
+                      "gradient accumulation and multi-process runs scale gradients wrongly")

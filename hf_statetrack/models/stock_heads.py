@@ -14,10 +14,14 @@ own `ForTokenClassification` loss. They are registered for LlamaConfig and GPT2C
 stock ones, and the stock classes load our checkpoints (no auto_map needed).
 """
 
-from transformers import AutoModelForTokenClassification, GPT2Config, LlamaConfig
+from transformers import (
+    AutoModelForTokenClassification,
+    GPT2Config,
+    GPT2ForTokenClassification,
+    LlamaConfig,
+    LlamaForTokenClassification,
+)
 from transformers.modeling_outputs import TokenClassifierOutput
-from transformers.models.gpt2.modeling_gpt2 import GPT2ForTokenClassification
-from transformers.models.llama.modeling_llama import LlamaForTokenClassification
 
 
 class NumItemsLossMixin:

@@ -120,7 +120,7 @@ def test_save_and_reload_gives_identical_logits(tmp_path):
     torch.testing.assert_close(loaded(input_ids).logits, model(input_ids).logits, rtol=0, atol=0)
 
 
-def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int) -> float:
+def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int, seed: int = 0) -> float:
     """A 1-layer DeltaNet trained 150 steps on Z2 (running parity) of lengths 2..16, scored at test_length."""
     task = hf_statetrack.get_task("Z2")
 
@@ -128,7 +128,7 @@ def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int) -> float
         batch = task.sample(rng, np.full(n, length))
         return [torch.from_numpy(np.ascontiguousarray(a)).long() for a in (batch.input_ids, batch.labels)]
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     config = DELTANET(vocab_size=2, num_labels=2, num_layers=1, hidden_size=16, use_short_conv=False,
                       allow_negative_eigenvalues=allow_negative_eigenvalues)
     model = PRESET[3](config)
@@ -146,13 +146,11 @@ def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int) -> float
     return (predictions == labels).float().mean().item()
 
 
-def test_negative_eigenvalues_learn_parity_beyond_training_lengths():
-    """Trained on lengths <= 16, scored at 64. Measured over seeds 0-4: beta in (0, 2) 0.995-1.0 (0.84-1.0 at
-    length 256), beta in (0, 1) 0.51-0.53, chance (a 1-layer Mamba: 0.55)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny ops: with a busy second core, two threads made this 1.7 s test take 140 s
-    try:
-        assert parity_accuracy(True, test_length=64) > 0.95
-        assert parity_accuracy(False, test_length=64) < 0.6
-    finally:
-        torch.set_num_threads(threads)
+def test_negative_eigenvalues_learn_parity_beyond_training_lengths(one_thread):
+    """Trained on lengths <= 16, scored at 64, over seeds 0-4 (one seed's outcome depends on the CPU's float
+    kernels: seed 0 gave 0.995 on one machine, 0.878 on another). Measured 2026-12-01: beta in (0, 2) 0.878 /
+    0.97 / 1.0 / 1.0 / 1.0, beta in (0, 1) 0.519-0.523, chance (a 1-layer Mamba: 0.55)."""
+    with_negative = [parity_accuracy(True, test_length=64, seed=seed) for seed in range(5)]
+    without = [parity_accuracy(False, test_length=64, seed=seed) for seed in range(5)]
+    assert np.median(with_negative) > 0.95 and min(with_negative) > 0.8, with_negative
+    assert max(without) < 0.6, without

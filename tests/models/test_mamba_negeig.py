@@ -86,6 +86,19 @@ def test_cached_generation_is_refused_with_the_fix():
         tiny_negeig()(random_batch()[0], use_cache=True)
 
 
+@pytest.mark.parametrize("how", ["cache_params", "cache", "positional"])
+def test_the_mixer_refuses_a_cache_however_it_is_passed(how):
+    """transformers 5.23 passes the cache as cache_params, 5.24 as cache; neither name may be ignored."""
+    from transformers import DynamicCache
+
+    mixer = tiny_negeig().backbone.layers[0].mixer
+    hidden, cache = torch.randn(2, 5, TINY["hidden_size"]), DynamicCache(config=tiny_negeig().config)
+    args, kwargs = ((cache,), {}) if how == "positional" else ((), {how: cache})
+    with pytest.raises(NotImplementedError, match="use_cache=False"):
+        mixer(hidden, *args, **kwargs)
+    assert mixer(hidden, cache_params=None, cache=None, attention_mask=None).shape == hidden.shape
+
+
 # Phase 1: hf_statetrack cannot be imported (as if not installed) -> transformers names it. Phase 2: it can -> loads.
 LOAD_REMOTE = """
 import sys

@@ -25,12 +25,16 @@ it still needs hf_statetrack installed; without it transformers stops with "This
 the following packages that were not found in your environment: hf_statetrack".
 """
 
+import functools
+
 import torch
 from transformers import MambaModel, MambaPreTrainedModel
 from transformers.models.mamba.modeling_mamba import MambaMixer, apply_mask_to_padding_states, causal_conv1d_fn
 
+from hf_statetrack.errors import StateTrackError
 from hf_statetrack.models.mamba_tagging.modeling_mamba_tagging import TokenTaggingHead
 from hf_statetrack.models.selective_scan import selective_scan
+from hf_statetrack.upstream import HOOKS, drift_message
 
 from .configuration_mamba_negeig import MambaNegEigConfig
 
@@ -39,8 +43,10 @@ class MambaNegEigMixer(MambaMixer):
     """MambaMixer's full-sequence path (in_proj, causal conv, x_proj, dt_proj, scan, gate, out_proj) with the
     scan's decays in (-1, 1). Same parameters as MambaMixer. No cache: there is no step-by-step decoding."""
 
-    def forward(self, hidden_states, cache_params=None, attention_mask=None, **kwargs):
-        if cache_params is not None:
+    def forward(self, hidden_states, *args, attention_mask=None, **kwargs):
+        # The cache's name changed (5.23 cache_params, 5.24 cache): refuse any object that is not a tensor,
+        # however passed, so a cache is never silently ignored. Masks and positions are tensors or None.
+        if any(value is not None and not torch.is_tensor(value) for value in (*args, *kwargs.values())):
             raise NotImplementedError("mamba_negeig runs whole sequences only and has no cache for generation; "
                                       "call it with use_cache=False (or set config.use_cache = False)")
         hidden_states = apply_mask_to_padding_states(hidden_states, attention_mask)
@@ -59,6 +65,16 @@ class MambaNegEigMixer(MambaMixer):
         return self.out_proj(y.transpose(1, 2))  # (B, T, H)
 
 
+@functools.cache
+def check_transformers_mixer() -> None:
+    """The mixer reuses MambaMixer's parameters and helpers: refuse to build on a transformers that moved them."""
+    hook = HOOKS["mamba_mixer"]
+    problem = hook.check()
+    if problem is not None:
+        raise StateTrackError(drift_message(hook, problem, "mamba_negeig cannot be built on it; install the tested "
+                                            "version (pip install -c constraints.txt -e .)"))
+
+
 class MambaNegEigModel(MambaModel):
     """transformers' MambaModel (embeddings, pre-norm residual blocks, final norm) with MambaNegEigMixer."""
 
@@ -66,6 +82,7 @@ class MambaNegEigModel(MambaModel):
     _no_split_modules = ["MambaBlock", "MambaNegEigMixer"]
 
     def __init__(self, config: MambaNegEigConfig):
+        check_transformers_mixer()
         super().__init__(config)
         for block in self.layers:  # replace the stock mixers; parameter names and shapes stay the same
             block.mixer = MambaNegEigMixer(config, layer_idx=block.layer_idx, initialize_mixer_weights=False)

@@ -5,14 +5,14 @@ transformers (5.x) computes Mamba's scan with the module-level function
 call time; it is the mamba-ssm CUDA kernel when that package imports, else a slow PyTorch loop.
 `install` replaces the module attribute with a dispatcher: tensors on CUDA with the kernel present
 go to the kernel, everything else to `selective_scan`. This is the one override; it never edits the
-installed library, and it is skipped (with a warning) when transformers' layout changes.
+installed library, and it is skipped (with a warning) when transformers' layout changes (`upstream`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import warnings
 
+from ...upstream import warn_drift
 from .scan import SelectiveScanFn, discretize, selective_scan, selective_scan_reference
 
 _FLAG = "_hf_statetrack_fast_scan"
@@ -29,12 +29,10 @@ def install() -> bool:
     except ImportError:
         return False
     original = getattr(modeling_mamba, "mamba_selective_scan", None)
-    if original is None:
-        warnings.warn("transformers no longer has modeling_mamba.mamba_selective_scan: Mamba keeps transformers' "
-                      "own scan (slow on CPU)", stacklevel=2)
-        return False
     if getattr(original, _FLAG, False):
         return True
+    if not warn_drift("mamba_scan", "Mamba keeps transformers' own scan (slow on CPU)"):
+        return False
     use_kernel = kernels_available()
 
     def mamba_selective_scan(hidden_states, *args, **kwargs):

@@ -1,0 +1,175 @@
+"""Every place hf_statetrack relies on another package's internals, and the check that it still holds.
+
+Public APIs (Trainer, Auto classes, the model classes ``transformers`` exports,
+``datasets.ArrowBasedBuilder``, ``Cache.batch_repeat_interleave``) are not listed. These are the things a
+release can move without a deprecation (hook: package, what we rely on -> what happens if it moved):
+
+* ``mamba_scan``: transformers, ``modeling_mamba.mamba_selective_scan``, a module attribute the mixer looks
+  up at call time, taking (hidden_states, dt, A, B, C, D, z, delta_bias, delta_softplus, ...)
+  -> Mamba keeps transformers' own scan (slow on CPU), one warning.
+* ``mamba_mixer``: transformers, ``MambaMixer``'s parameters (in_proj, conv1d, x_proj, dt_proj, A_log, D,
+  out_proj), ``apply_mask_to_padding_states``, ``causal_conv1d_fn``, and ``MambaBlock`` passing the mask
+  by keyword -> ``mamba_negeig`` refuses to build, one line naming the version.
+* ``token_loss``: transformers, ``PreTrainedModel.loss_function`` of token-classification models returns
+  summed cross-entropy / num_items_in_batch (every tagging head here uses it; Trainer relies on the
+  division) -> one warning at the first `build_model`: losses under accumulation or DDP are mis-scaled.
+* ``datasets_loader``: datasets, ``datasets.load.dataset_module_factory`` called by
+  ``load_dataset_builder``, ``DatasetModule(module_path, hash, builder_kwargs)``
+  -> ``datasets.load_dataset("hf_statetrack", ...)`` is off, one warning; ``hf_statetrack.load_dataset`` works.
+* ``datasets_builder``: datasets, ``datasets.builder.Key`` and ``_create_builder_config(config_name,
+  custom_features, config_id=...)`` -> generation refuses, one line naming the version.
+
+Each check returns None when the internal is there with the expected shape, else one sentence on
+what changed. `warn_drift` turns that into one warning naming the package version, so a new release
+never gives a silently wrong answer. ``tests/test_upstream.py`` runs every check: a failing test there
+is the first sign of drift (``make test-latest`` runs the suite on the newest releases).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+
+@dataclass(frozen=True)
+class Hook:
+    name: str
+    package: str
+    check: Callable[[], str | None]  # None: still as we rely on it; else what changed
+
+
+def package_version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def drift_message(hook: Hook, problem: str, consequence: str) -> str:
+    return f"{hook.package} {package_version(hook.package)}: {problem}; {consequence}"
+
+
+def warn_drift(name: str, consequence: str) -> bool:
+    """Run hook `name`'s check; warn once (naming the package version) and return False if it fails."""
+    hook = HOOKS[name]
+    problem = hook.check()
+    if problem is None:
+        return True
+    warnings.warn(drift_message(hook, problem, consequence), stacklevel=3)
+    return False
+
+
+def _attribute(module: str, name: str):
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def _missing_parameters(fn, names: list[str]) -> list[str]:
+    params = inspect.signature(fn).parameters
+    return [n for n in names if n not in params]
+
+
+def _calls_global(fn, name: str) -> bool:
+    """Whether `fn` (decorators unwrapped) reads the module-level name `name` when it runs."""
+    return name in inspect.unwrap(fn).__code__.co_names
+
+
+MAMBA = "transformers.models.mamba.modeling_mamba"
+SCAN_ARGS = ["hidden_states", "dt", "A", "B", "C", "D", "z", "delta_bias", "delta_softplus", "return_last_state"]
+MIXER_PARAMETERS = ["in_proj", "conv1d", "x_proj", "dt_proj", "A_log", "D", "out_proj"]
+
+
+def check_mamba_scan() -> str | None:
+    scan, mixer = _attribute(MAMBA, "mamba_selective_scan"), _attribute(MAMBA, "MambaMixer")
+    if scan is None or mixer is None:
+        return "modeling_mamba.mamba_selective_scan or MambaMixer is gone"
+    missing = _missing_parameters(inspect.unwrap(scan), SCAN_ARGS)
+    if missing:
+        return f"mamba_selective_scan no longer takes {', '.join(missing)}"
+    if not _calls_global(mixer.forward, "mamba_selective_scan"):
+        return "MambaMixer.forward no longer calls the module-level mamba_selective_scan"
+    return None
+
+
+def check_mamba_mixer() -> str | None:
+    names = ("MambaMixer", "MambaBlock", "apply_mask_to_padding_states", "causal_conv1d_fn")
+    found = {n: _attribute(MAMBA, n) for n in names}
+    gone = [n for n, v in found.items() if v is None]
+    if gone:
+        return f"modeling_mamba no longer has {', '.join(gone)}"
+    import torch
+    from transformers import MambaConfig
+
+    with torch.random.fork_rng(devices=[]):  # a check must not move the caller's seeded RNG
+        mixer = found["MambaMixer"](MambaConfig(hidden_size=4, state_size=2, num_hidden_layers=1), layer_idx=0)
+    missing = [n for n in MIXER_PARAMETERS + ["time_step_rank", "ssm_state_size", "activation"]
+               if not hasattr(mixer, n)]
+    if missing:
+        return f"MambaMixer no longer has {', '.join(missing)}"
+    if "initialize_mixer_weights" not in inspect.signature(found["MambaMixer"].__init__).parameters:
+        return "MambaMixer.__init__ no longer takes initialize_mixer_weights"
+    if "attention_mask=attention_mask" not in inspect.getsource(inspect.unwrap(found["MambaBlock"].forward)):
+        return "MambaBlock no longer passes attention_mask to its mixer by keyword"
+    return None
+
+
+def check_token_loss() -> str | None:
+    """Behaviour, not a signature: `model.loss_function(..., num_items_in_batch=n)` must be sum / n."""
+    import torch
+    from transformers import LlamaConfig, LlamaForTokenClassification
+
+    config = LlamaConfig(vocab_size=4, hidden_size=8, intermediate_size=8, num_hidden_layers=1,
+                         num_attention_heads=1, num_labels=3)
+    logits, labels = torch.linspace(-1, 1, 12).reshape(1, 4, 3), torch.tensor([[0, 2, -100, 1]])
+    with torch.random.fork_rng(devices=[]):  # a check must not move the caller's seeded RNG
+        model = LlamaForTokenClassification(config)
+    loss = model.loss_function(logits, labels, config, num_items_in_batch=torch.tensor(7))
+    expected = torch.nn.functional.cross_entropy(logits[0], labels[0], ignore_index=-100, reduction="sum") / 7
+    if not torch.allclose(loss, expected):
+        return "the token-classification loss_function no longer divides the summed loss by num_items_in_batch"
+    return None
+
+
+def check_datasets_loader() -> str | None:
+    import datasets.load
+
+    factory, builder_fn = (getattr(datasets.load, n, None) for n in ("dataset_module_factory", "load_dataset_builder"))
+    if factory is None or builder_fn is None:
+        return "datasets.load.dataset_module_factory or load_dataset_builder is gone"
+    if "dataset_module_factory(" not in inspect.getsource(builder_fn):
+        return "load_dataset_builder no longer calls dataset_module_factory"
+    module = getattr(datasets.load, "DatasetModule", None)
+    if module is None or _missing_parameters(module, ["module_path", "hash", "builder_kwargs"]):
+        return "datasets.load.DatasetModule no longer takes (module_path, hash, builder_kwargs)"
+    return None
+
+
+def check_datasets_builder() -> str | None:
+    import datasets
+
+    if _attribute("datasets.builder", "Key") is None:
+        return "datasets.builder.Key is gone"
+    create = getattr(datasets.ArrowBasedBuilder, "_create_builder_config", None)
+    if create is None or _missing_parameters(create, ["config_name", "custom_features", "config_id"]):
+        return "DatasetBuilder._create_builder_config no longer takes (config_name, custom_features, config_id)"
+    return None
+
+
+HOOKS = {hook.name: hook for hook in (
+    Hook("mamba_scan", "transformers", check_mamba_scan),
+    Hook("mamba_mixer", "transformers", check_mamba_mixer),
+    Hook("token_loss", "transformers", check_token_loss),
+    Hook("datasets_loader", "datasets", check_datasets_loader),
+    Hook("datasets_builder", "datasets", check_datasets_builder),
+)}
+
+
+def report() -> dict[str, str | None]:
+    """hook name -> None (holds) or what changed; `statetrack doctor`-style summary for bug reports."""
+    return {name: hook.check() for name, hook in HOOKS.items()}

@@ -1,0 +1,113 @@
+"""Every hook into another package's internals (`hf_statetrack.upstream`): it still holds on the installed
+versions, and where it moves we fall back or refuse with one message naming the package version."""
+
+import warnings
+
+import datasets
+import datasets.builder
+import datasets.load
+import pytest
+import torch
+from transformers import LlamaForTokenClassification
+from transformers.models.mamba import modeling_mamba
+
+from hf_statetrack import upstream
+from hf_statetrack.data import registration
+from hf_statetrack.data.builder import check_datasets_builder
+from hf_statetrack.errors import StateTrackError
+from hf_statetrack.models import build_model, selective_scan
+from hf_statetrack.models.mamba_negeig.modeling_mamba_negeig import check_transformers_mixer
+from hf_statetrack.models.presets import check_token_loss
+
+
+@pytest.mark.parametrize("name", sorted(upstream.HOOKS))
+def test_the_internal_still_holds(name):
+    hook = upstream.HOOKS[name]
+    problem = hook.check()
+    assert problem is None, upstream.drift_message(hook, problem, f"update hf_statetrack/upstream.py ({name})")
+
+
+def drifted(version_of):
+    return pytest.warns(UserWarning, match=rf"^{version_of} {upstream.package_version(version_of)}: ")
+
+
+def test_mamba_scan_moved_keeps_transformers_scan_with_one_warning(monkeypatch):
+    monkeypatch.delattr(modeling_mamba, "mamba_selective_scan")
+    with drifted("transformers"):
+        assert selective_scan.install() is False
+    assert not hasattr(modeling_mamba, "mamba_selective_scan")
+
+
+def test_mamba_scan_no_longer_called_by_the_mixer_is_drift(monkeypatch):
+    def forward(self, hidden_states, **kwargs):
+        return self.scan(hidden_states)  # no module-level mamba_selective_scan: our hook would do nothing
+
+    monkeypatch.setattr(modeling_mamba.MambaMixer, "forward", forward)
+    assert "no longer calls" in upstream.check_mamba_scan()
+
+
+def test_mamba_mixer_moved_refuses_mamba_negeig_in_one_line(monkeypatch):
+    monkeypatch.delattr(modeling_mamba, "apply_mask_to_padding_states")
+    check_transformers_mixer.cache_clear()
+    try:
+        with pytest.raises(StateTrackError, match=r"^transformers [\d.]+\S*: .*apply_mask_to_padding_states.*"
+                                                  r"mamba_negeig cannot be built"):
+            build_model("mamba_negeig", vocab_size=4, num_labels=4, num_layers=1, hidden_size=8)
+    finally:
+        check_transformers_mixer.cache_clear()
+
+
+def test_token_loss_that_ignores_num_items_is_caught(monkeypatch):
+    def mean_loss(self):
+        return lambda logits, labels, config, **kw: torch.nn.functional.cross_entropy(
+            logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+
+    monkeypatch.setattr(LlamaForTokenClassification, "loss_function", property(mean_loss))
+    check_token_loss.cache_clear()
+    try:
+        with drifted("transformers"):
+            assert check_token_loss() is False
+    finally:
+        check_token_loss.cache_clear()
+
+
+def test_datasets_loader_moved_leaves_hf_statetrack_load_dataset_working(monkeypatch):
+    monkeypatch.delattr(datasets.load, "dataset_module_factory")
+    with drifted("datasets"):
+        assert registration.install_datasets_hook() is False
+
+
+def test_datasets_builder_moved_refuses_in_one_line(monkeypatch):
+    monkeypatch.delattr(datasets.builder, "Key")
+    check_datasets_builder.cache_clear()
+    try:
+        with pytest.raises(StateTrackError, match=r"^datasets \S+: datasets.builder.Key is gone"):
+            check_datasets_builder()
+    finally:
+        check_datasets_builder.cache_clear()
+
+
+def test_importing_the_package_gives_no_drift_warning():
+    import subprocess
+    import sys
+
+    code = ("import warnings\nwith warnings.catch_warnings(record=True) as seen:\n    warnings.simplefilter('always')\n"
+            "    import hf_statetrack\nprint([str(w.message) for w in seen])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "transformers " not in out and "datasets " not in out, out
+
+
+def test_a_hook_that_holds_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert upstream.warn_drift("datasets_loader", "unused") is True
+
+
+@pytest.mark.parametrize("name", sorted(upstream.HOOKS))
+def test_a_check_leaves_the_seeded_rng_alone(name):
+    """Checks run inside build_model: they must not change the initialisation a seed gives."""
+    torch.manual_seed(0)
+    upstream.HOOKS[name].check()
+    after = torch.rand(3)
+    torch.manual_seed(0)
+    assert torch.equal(after, torch.rand(3))
