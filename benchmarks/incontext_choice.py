@@ -21,8 +21,8 @@ from transformers import LlamaConfig, LlamaForCausalLM
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' tokenizer builders
 
 from hf_statetrack import get_task  # noqa: E402
-from hf_statetrack.training.incontext.choice import ChoiceScorer, full_sequence_scores  # noqa: E402
-from hf_statetrack.training.incontext.prompts import make_queries  # noqa: E402
+from hf_statetrack.evaluation.incontext.choice import ChoiceScorer, full_sequence_scores  # noqa: E402
+from hf_statetrack.evaluation.incontext.prompts import make_queries  # noqa: E402
 from tests.pretrained.tiny_checkpoints import byte_level_tokenizer, corpus  # noqa: E402
 
 

@@ -23,7 +23,7 @@ import datasets
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' tokenizer builders
 
 from hf_statetrack import get_task, load_dataset, text_view  # noqa: E402
-from hf_statetrack.data.text_format import tokenize_text  # noqa: E402
+from hf_statetrack.text import tokenize_text  # noqa: E402
 from tests.pretrained.tiny_checkpoints import (  # noqa: E402
     byte_level_tokenizer,
     corpus,

@@ -10,10 +10,10 @@ architectures with transformers' Auto classes.
 from . import models  # noqa: F401  (registers the architectures with AutoConfig / AutoModel*)
 from .data import load_dataset
 from .data.registration import install_datasets_hook
-from .data.text_format import text_view
 from .errors import StateTrackError
 from .metrics import load_metric
 from .tasks import get_task, list_tasks
+from .text import text_view
 
 __version__ = "0.1.0"
 

@@ -20,8 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import StateTrackError
+from .experiments.config import parse_yaml
 from .tasks import TASKS, get_task, list_tasks
-from .training.config import parse_yaml
 
 
 def add_generation_args(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +57,7 @@ def text_example(task) -> str:
     """One short row of the task in the text format, e.g. S5: "34152 41523 43521 = 13254"."""
     import numpy as np
 
-    from .data.text_format import default_answers, render_row
+    from .text import default_answers, render_row
 
     batch = task.sample(np.random.default_rng(0), task.length_support(4, 12)[:1])
     input_ids, labels, _ = next(batch.rows())
@@ -65,7 +65,7 @@ def text_example(task) -> str:
 
 
 def cmd_tasks(args: argparse.Namespace) -> None:
-    from .data.text_format import default_answers
+    from .text import default_answers
 
     if args.name:
         task = get_task(args.name)
@@ -125,8 +125,8 @@ def parse_test_lengths(text: str) -> list:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .training.config import load_config
-    from .training.pipeline import run_experiment
+    from .experiments.config import load_config
+    from .experiments.run import run_experiment
 
     cfg = load_config(args.config, args.set)
     if run_experiment(cfg)["is_main_process"]:
@@ -136,7 +136,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_eval(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
-    from .training.checkpoint_eval import evaluate_model
+    from .evaluation import evaluate_model
 
     params = generation_kwargs(args, with_common=False) if args.param else None
     results = evaluate_model(args.model, args.task, parse_test_lengths(args.test_length), num_test=args.num_test,
@@ -151,7 +151,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_probe(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
-    from .training.probe import CONTROLS, run_probe
+    from .probing import CONTROLS, run_probe
 
     controls = CONTROLS if args.control == "both" else (args.control,)
     results = run_probe(args.model, args.task, train_length=args.train_length, test_length=args.test_length,
@@ -164,7 +164,7 @@ def cmd_probe(args: argparse.Namespace) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    from .training.sweep import run_sweep
+    from .experiments.sweep import run_sweep
 
     summary = run_sweep(args.config, args.set)
     root = Path(next(iter(summary.values()))["experiment"]["output_dir"]).parent

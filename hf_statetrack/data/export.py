@@ -9,7 +9,7 @@
 ``datasets.load_dataset(out_dir, "S5-len20")`` then returns exactly the rows of
 ``hf_statetrack.load_dataset`` with that config's parameters, without hf_statetrack installed.
 A split with no rows has no file (datasets cannot load an empty parquet split). With ``text=True``
-the rows also carry the text format of `text_format.text_view` (``text``, ``prompt``, ``target``,
+the rows also carry the text format of `text.text_view` (``text``, ``prompt``, ``target``,
 answer spans), ready for language-model evaluation without the package.
 """
 
@@ -29,11 +29,11 @@ import datasets
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 
 from ..errors import StateTrackError
+from ..text import default_answers, text_columns
 from .builder import CITATION
 from .loading import make_builder
 from .params import SPLITS, GenerationParams
 from .registration import source_hash
-from .text_format import default_answers, text_columns
 
 MAX_SHARD_BYTES = 256 << 20  # Arrow bytes per parquet file; the Hub viewer prefers files of this order
 CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")

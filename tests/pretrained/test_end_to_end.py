@@ -3,9 +3,9 @@ format, with generation and choice agreeing with the Trainer's teacher-forced an
 
 import pytest
 
-from hf_statetrack.training.checkpoint_eval import evaluate_model
-from hf_statetrack.training.config import from_dict
-from hf_statetrack.training.pipeline import run_experiment
+from hf_statetrack.evaluation import evaluate_model
+from hf_statetrack.experiments.config import from_dict
+from hf_statetrack.experiments.run import run_experiment
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

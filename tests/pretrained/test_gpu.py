@@ -7,10 +7,10 @@ import pytest
 import torch
 import yaml
 
-from hf_statetrack.training.checkpoint_eval import evaluate_model
-from hf_statetrack.training.config import load_config
-from hf_statetrack.training.pipeline import run_experiment
-from hf_statetrack.training.pretrained import default_dtype, load_causal_lm
+from hf_statetrack.checkpoints import default_dtype, load_causal_lm
+from hf_statetrack.evaluation import evaluate_model
+from hf_statetrack.experiments.config import load_config
+from hf_statetrack.experiments.run import run_experiment
 
 pytestmark = pytest.mark.gpu
 

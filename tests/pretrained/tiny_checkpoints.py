@@ -13,8 +13,8 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, proce
 from transformers import LlamaConfig, LlamaForCausalLM, MambaConfig, MambaForCausalLM, PreTrainedTokenizerFast
 
 from hf_statetrack import load_dataset
-from hf_statetrack.data.text_format import text_view
 from hf_statetrack.tasks import get_task
+from hf_statetrack.text import text_view
 
 CORPUS_TASKS = ("S3", "S5", "Z2", "A5", "Z60", "dyck1", "reverse_string", "flip_flop", "binary_addition")
 

@@ -1,0 +1,26 @@
+"""`statetrack eval`: pick the evaluator for a checkpoint. A token checkpoint of ours is scored directly
+(`checkpoint`); any other causal LM (a Hub id, a folder, or one fine-tuned as text by our pipeline) in
+context (`incontext`)."""
+
+from __future__ import annotations
+
+from ..checkpoints import statetrack_metadata
+from ..errors import StateTrackError
+from .checkpoint import evaluate_checkpoint
+from .incontext import evaluate_incontext
+
+
+def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots: int | None = None,
+                   mode: str | None = None, max_choices: int = 128, log_samples: bool = False,
+                   batch_size: int | None = None, **common) -> dict:
+    """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
+    fine-tuned as text by our pipeline) in context, see `incontext`."""
+    meta = statetrack_metadata(model_path)
+    if meta and meta.get("format", "token") == "token":
+        if shots is not None or mode is not None or log_samples:
+            raise StateTrackError(f"--shots, --mode and --log-samples are for causal LMs; {model_path} is a "
+                                  f"statetrack token checkpoint, scored directly: drop them")
+        return evaluate_checkpoint(model_path, task_name, test_lengths, meta=meta, batch_size=batch_size or 256,
+                                   **common)
+    return evaluate_incontext(model_path, task_name, test_lengths, meta=meta, shots=shots, mode=mode or "generate",
+                              max_choices=max_choices, log_samples=log_samples, batch_size=batch_size or 16, **common)

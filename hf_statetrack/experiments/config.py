@@ -1,0 +1,313 @@
+"""The experiment schema: one YAML file -> `ExperimentConfig`, validated before any work starts.
+
+    output_dir: outputs/s5-lstm
+    task: {name: S5, train_length: [1, 16], num_train: 10000, num_test: 1000}   # load_dataset parameters
+    model: {preset: lstm, num_layers: 1, hidden_size: 64}                       # a preset and its knobs
+    training: {num_train_epochs: 5, learning_rate: 1.0e-3}                      # any TrainingArguments field
+    evaluation: {threshold: 0.9, target_accuracy: 0.99}
+
+A pretrained causal LM is fine-tuned on the task written as text (``format: text``, chosen
+automatically); its only knobs are ``lora`` (peft.LoraConfig fields) and ``dtype``::
+
+    model: {pretrained: EleutherAI/pythia-160m, lora: {r: 8, lora_alpha: 16}}
+    answers: final                                   # text format: write only the final answer, or "all"
+
+Keys that are not fields fail with the list of valid ones; ``--set training.learning_rate=3e-4``
+overrides any value (YAML-parsed) before validation.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import TrainingArguments
+
+from ..data.params import GenerationParams
+from ..errors import StateTrackError
+from ..tasks import get_task
+from ..text import check_answers, default_answers
+
+COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed")
+TRAINING_FIELDS = {f.name for f in dataclasses.fields(TrainingArguments) if f.init}
+# What we set unless the YAML says otherwise: quiet, CPU-friendly, evaluation each epoch.
+TRAINING_DEFAULTS = {
+    "per_device_train_batch_size": 64, "per_device_eval_batch_size": 256, "learning_rate": 1e-3,
+    "num_train_epochs": 10, "weight_decay": 0.01, "warmup_steps": 0.05, "lr_scheduler_type": "cosine",
+    "eval_strategy": "epoch", "save_strategy": "no", "logging_strategy": "epoch", "report_to": "none",
+    "disable_tqdm": False, "dataloader_num_workers": 0,
+}
+# Fine-tuning a pretrained LM: smaller batches, fewer epochs, a smaller step (LoRA adapters take a larger one).
+FINETUNE_DEFAULTS = {"per_device_train_batch_size": 32, "per_device_eval_batch_size": 64, "num_train_epochs": 3,
+                     "warmup_steps": 0.03}
+FORMATS = ("auto", "token", "text")
+PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16, target_modules: all-linear}",
+                    "dtype": "auto (as saved), float32 (default), bfloat16 or float16"}
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+class YamlLoader(yaml.SafeLoader):
+    """Safe YAML that also reads ``3e-4`` as a float (YAML 1.1 insists on ``3.0e-4``)."""
+
+
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str):
+    return yaml.load(text, Loader=YamlLoader)
+
+
+def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
+    close = difflib.get_close_matches(key, list(valid), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return StateTrackError(f"unknown key {key!r} in {where}; {hint}valid keys: {', '.join(sorted(valid))}")
+
+
+@dataclass
+class ModelSection:
+    preset: str | None = field(default=None, metadata={
+        "help": "transformer, gpt2, mamba, mamba2, lstm, gru, rnn, mamba_negeig, ids4, deltanet"})
+    pretrained: str | None = field(default=None, metadata={"help": "a Hub id or a local checkpoint folder"})
+    knobs: dict = field(default_factory=dict, metadata={
+        "help": "a preset's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> ModelSection:
+        raw = dict(raw)
+        section = cls(preset=raw.pop("preset", None), pretrained=raw.pop("pretrained", None), knobs=raw)
+        if (section.preset is None) == (section.pretrained is None):
+            raise StateTrackError("model needs exactly one of 'preset' (train from scratch) or 'pretrained'")
+        if section.preset is not None:
+            from ..models import preset_config
+
+            preset_config(section.preset, vocab_size=2, num_labels=2, **section.knobs)  # unknown knobs fail here
+        else:
+            check_pretrained_knobs(section.knobs)
+        return section
+
+    def lora(self):
+        """The peft.LoraConfig of a LoRA fine-tune, or None for full fine-tuning."""
+        return lora_config(self.knobs["lora"]) if "lora" in self.knobs else None
+
+    def label(self) -> str:
+        """"lstm-L1-H64"; for Hub ids and folders the last path part: "pythia-160m", "pythia-160m-lora"."""
+        if self.pretrained:
+            return Path(self.pretrained).name + ("-lora" if "lora" in self.knobs else "")
+        size = "-".join(f"{k}{v}" for k, v in (("L", self.knobs.get("num_layers")),
+                                                 ("H", self.knobs.get("hidden_size"))) if v is not None)
+        return f"{self.preset}-{size}" if size else self.preset
+
+
+@dataclass
+class EvaluationSection:
+    threshold: float = field(default=0.9, metadata={"help": "accuracy threshold of max_length_at_threshold"})
+    target_accuracy: float | None = field(default=None, metadata={
+        "help": "stop training once validation sequence accuracy reaches this (as in the Illusion-of-State paper)"})
+    test_lengths: list | None = field(default=None, metadata={
+        "help": "extra test sets, one per entry (int or [min, max]); default: the task's test_length only"})
+
+    def __post_init__(self):
+        if not 0 < self.threshold <= 1:
+            raise StateTrackError(f"evaluation.threshold must be in (0, 1], got {self.threshold}")
+        if self.target_accuracy is not None and not 0 < self.target_accuracy <= 1:
+            raise StateTrackError(f"evaluation.target_accuracy must be in (0, 1], got {self.target_accuracy}")
+
+
+@dataclass
+class ExperimentConfig:
+    task: dict
+    model: ModelSection
+    output_dir: str = "outputs/experiment"
+    training: dict = field(default_factory=dict)
+    evaluation: EvaluationSection = field(default_factory=EvaluationSection)
+    resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    format: str = field(default="auto", metadata={
+        "help": "token (one id per symbol; presets) or text (the task written as text; pretrained models); "
+                "auto picks the one the model needs"})
+    answers: str | None = field(default=None, metadata={
+        "help": "text format: 'final' (only the last answer written) or 'all'; default: the task's choice"})
+
+    def __post_init__(self):
+        needed = "text" if self.model.pretrained else "token"
+        if self.format not in FORMATS:
+            raise StateTrackError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.format not in ("auto", needed):
+            kind = "a pretrained model reads" if self.model.pretrained else "a preset trained from scratch reads"
+            raise StateTrackError(f"format: {self.format} does not fit the model: {kind} the task as {needed}; "
+                                  f"set format: {needed} or drop the key")
+        self.format = needed
+        if self.format == "token" and self.answers is not None:
+            raise StateTrackError("answers only applies to the text format (pretrained models); drop the key")
+        if self.format == "text":
+            self.answers = check_answers(self.answers or default_answers(self.generation_params().task()))
+
+    def generation_params(self) -> GenerationParams:
+        return GenerationParams.resolve(**self.task)
+
+    def training_defaults(self) -> dict:
+        if not self.model.pretrained:
+            return TRAINING_DEFAULTS
+        learning_rate = 1e-3 if "lora" in self.model.knobs else 1e-4
+        return {**TRAINING_DEFAULTS, **FINETUNE_DEFAULTS, "learning_rate": learning_rate, **bf16_setting()}
+
+    def training_arguments(self, **overrides) -> TrainingArguments:
+        values = {**self.training_defaults(), "seed": self.task.get("seed", 0), **cpu_ddp_setting(), **self.training,
+                  **overrides}
+        if values.get("save_strategy") == "no" and values.get("load_best_model_at_end"):
+            values["save_strategy"] = values["eval_strategy"]
+        try:
+            return TrainingArguments(output_dir=self.output_dir, **values)
+        except (ValueError, TypeError) as err:
+            raise StateTrackError(f"invalid training settings: {str(err).splitlines()[0]}") from None
+
+    def to_dict(self) -> dict:
+        return {"output_dir": self.output_dir, "task": self.task,
+                "model": {"preset": self.model.preset, "pretrained": self.model.pretrained, **self.model.knobs},
+                "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
+                "format": self.format, "answers": self.answers}
+
+
+def cpu_ddp_setting() -> dict:
+    """No pinned memory without a GPU. Several processes and no GPU (``accelerate launch --num_processes 2``
+    on a CPU machine): Accelerate only builds a gloo process group when told to use the CPU; otherwise each
+    process would train alone."""
+    import torch
+
+    if torch.cuda.is_available():
+        return {}
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return {"dataloader_pin_memory": False, **({"use_cpu": True} if launched else {})}
+
+
+def bf16_setting() -> dict:
+    """Mixed precision on a bf16-capable GPU: float32 master weights, bf16 matmuls (Trainer/Accelerate autocast)."""
+    import torch
+
+    return {"bf16": True} if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else {}
+
+
+def check_pretrained_knobs(knobs: dict) -> None:
+    for key in knobs:
+        if key not in PRETRAINED_KNOBS:
+            raise unknown_key_error("model (a pretrained model takes only these knobs)", key,
+                                    ["pretrained", *PRETRAINED_KNOBS])
+    if knobs.get("dtype", "float32") not in DTYPES:
+        raise StateTrackError(f"model.dtype must be one of {', '.join(DTYPES)}, got {knobs['dtype']!r}")
+    if "lora" in knobs:
+        lora_config(knobs["lora"])
+
+
+def lora_config(raw):
+    """``{r: 8, lora_alpha: 16}`` -> peft.LoraConfig for a causal LM (peft picks target_modules if not given)."""
+    try:
+        from peft import LoraConfig
+    except ImportError:
+        raise StateTrackError("model.lora needs the peft library: pip install 'hf-statetrack[peft]'") from None
+    if not isinstance(raw, dict):
+        raise StateTrackError(f"model.lora must be a mapping of peft.LoraConfig fields, e.g. {{r: 8}}; got {raw!r}")
+    valid = {f.name for f in dataclasses.fields(LoraConfig) if f.init}
+    for key in raw:
+        if key not in valid:
+            raise unknown_key_error("model.lora (peft.LoraConfig fields)", key, valid)
+    try:
+        return LoraConfig(**{"task_type": "CAUSAL_LM", **raw})
+    except (ValueError, TypeError) as err:
+        raise StateTrackError(f"model.lora: {str(err).splitlines()[0]}") from None
+
+
+def check_task_section(task: dict) -> dict:
+    if "name" not in task:
+        raise StateTrackError("task.name is missing: name a task, e.g. task: {name: S5, ...}")
+    task_params = set(get_task(task["name"]).params)
+    for key in task:
+        if key not in COMMON_TASK_KEYS and key not in task_params:
+            raise unknown_key_error("task", key, [*COMMON_TASK_KEYS, *task_params])
+    GenerationParams.resolve(**task)  # lengths, counts and task parameters are checked here
+    return task
+
+
+def from_dict(raw: dict) -> ExperimentConfig:
+    top = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    for key in raw:
+        if key not in top:
+            raise unknown_key_error("the experiment", key, top)
+    for required in ("task", "model"):
+        if not isinstance(raw.get(required), dict):
+            raise StateTrackError(f"the experiment needs a '{required}:' mapping")
+    for key in raw.get("training") or {}:
+        if key not in TRAINING_FIELDS or key == "output_dir":
+            raise unknown_key_error("training (TrainingArguments fields; output_dir is top-level)", key,
+                                    TRAINING_FIELDS - {"output_dir"})
+    evaluation = raw.get("evaluation") or {}
+    eval_fields = {f.name for f in dataclasses.fields(EvaluationSection)}
+    for key in evaluation:
+        if key not in eval_fields:
+            raise unknown_key_error("evaluation", key, eval_fields)
+    return ExperimentConfig(task=check_task_section(dict(raw["task"])), model=ModelSection.from_dict(raw["model"]),
+                            output_dir=str(raw.get("output_dir", "outputs/experiment")),
+                            training=dict(raw.get("training") or {}), evaluation=EvaluationSection(**evaluation),
+                            resume=bool(raw.get("resume", False)), format=str(raw.get("format", "auto")),
+                            answers=raw.get("answers"))
+
+
+def apply_override(raw: dict, assignment: str) -> None:
+    """``training.learning_rate=3e-4`` -> raw["training"]["learning_rate"] = 3e-4 (value parsed as YAML)."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        raise StateTrackError(f"--set takes KEY=VALUE with a dotted key, e.g. training.learning_rate=3e-4; got "
+                              f"{assignment!r}")
+    set_dotted(raw, key, parse_yaml(value))
+
+
+def set_dotted(raw: dict, key: str, value) -> None:
+    """raw["a"]["b"] = value for key "a.b" (a copy of value, so configs never share nested objects)."""
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise StateTrackError(f"--set {key}: {part!r} is not a mapping in the config")
+    node[leaf] = copy.deepcopy(value)
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise StateTrackError(f"config file {path} does not exist")
+    try:
+        raw = parse_yaml(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise StateTrackError(f"{path} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    if not isinstance(raw, dict):
+        raise StateTrackError(f"{path} must hold a mapping with task:, model:, training: ... sections")
+    return raw
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> ExperimentConfig:
+    raw = read_yaml(path)
+    raw.pop("sweep", None)
+    for assignment in overrides:
+        apply_override(raw, assignment)
+    return from_dict(raw)
+
+
+def resolved(value: Any) -> Any:
+    """YAML/JSON friendly copy (tuples -> lists)."""
+    if isinstance(value, dict):
+        return {k: resolved(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolved(v) for v in value]
+    return value

@@ -1,0 +1,134 @@
+"""Train a model from scratch on a task with the transformers `Trainer`, then evaluate it by length.
+`finetune.py` (a ``pretrained:`` model) shares the pieces below: splits, Trainer arguments, the results
+record and saving; `run.run_experiment` picks one of the two.
+
+The same code runs on one CPU, one GPU, or many processes under ``accelerate launch``: Trainer and
+Accelerate own the loop, devices, precision and distribution; we provide data, model and metrics.
+"""
+
+from __future__ import annotations
+
+import time
+
+from transformers import Trainer, TrainerCallback, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from ..data import load_dataset
+from ..data.loading import count_tokens
+from ..errors import StateTrackError
+from ..models import build_model
+from ..results import environment_versions, write_results
+from ..scoring import SUMMARY_KEYS, compute_metrics
+from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
+from .config import ExperimentConfig, resolved
+
+
+def scalar_metrics(prediction, to_scored=as_is) -> dict:
+    """Trainer's in-training evaluation: the headline numbers only (lengths come with the final evaluation).
+    `to_scored` turns Trainer's (predictions, label_ids) into what `compute_metrics` scores."""
+    full = compute_metrics(*to_scored(prediction.predictions, prediction.label_ids))
+    return {k: full[k] for k in SUMMARY_KEYS}
+
+
+class StopAtTarget(TrainerCallback):
+    """Stop once validation sequence accuracy reaches the target (the paper trains 'until 90% or budget')."""
+
+    def __init__(self, target: float):
+        self.target = target
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if metrics and metrics.get("eval_sequence_accuracy", 0.0) >= self.target:
+            control.should_training_stop = True
+
+
+def pad_token_id(task) -> int:
+    """Token ids 0..|vocab|-1 are the task's symbols; one extra id pads."""
+    return len(task.vocab)
+
+
+def task_metadata(cfg: ExperimentConfig, task) -> dict:
+    """Stored in the checkpoint's config, so `statetrack eval` knows the task and its vocabulary."""
+    return {"generation": cfg.generation_params().as_dict(), "vocab": task.vocab, "label_vocab": task.label_vocab,
+            "pad_token_id": pad_token_id(task)}
+
+
+def extra_test_sets(cfg: ExperimentConfig) -> dict:
+    """One test split per `evaluation.test_lengths` entry, each deduplicated against the same train split."""
+    return {test_label(spec): load_dataset(**{**cfg.task, "test_length": spec})["test"]
+            for spec in cfg.evaluation.test_lengths or []}
+
+
+def task_splits(cfg: ExperimentConfig) -> dict:
+    """train, validation, test and one split per extra test length, as token datasets."""
+    return {**load_dataset(**cfg.task), **extra_test_sets(cfg)}
+
+
+def shared_trainer_kwargs(cfg: ExperimentConfig, args, splits: dict) -> dict:
+    """What every pipeline gives Trainer: arguments, datasets and the stop-at-target callback."""
+    callbacks = [StopAtTarget(cfg.evaluation.target_accuracy)] if cfg.evaluation.target_accuracy else []
+    has_validation = len(splits["validation"]) > 0
+    if not has_validation:
+        args.eval_strategy = "no"
+    return {"args": args, "train_dataset": splits["train"], "callbacks": callbacks,
+            "eval_dataset": splits["validation"] if has_validation else None}
+
+
+def make_trainer(cfg: ExperimentConfig, args, splits: dict, task) -> Trainer:
+    model = build_model(cfg.model.preset, vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab),
+                        **cfg.model.knobs)
+    model.config.statetrack = task_metadata(cfg, task)
+    return Trainer(model=model, data_collator=TaggingCollator(pad_token_id(task)), compute_metrics=scalar_metrics,
+                   preprocess_logits_for_metrics=argmax_logits, **shared_trainer_kwargs(cfg, args, splits))
+
+
+def prepare_run(cfg: ExperimentConfig):
+    """Check resume, build TrainingArguments and seed everything; returns the arguments."""
+    if cfg.resume and get_last_checkpoint(cfg.output_dir) is None:
+        raise StateTrackError(f"resume: no checkpoint-* folder in {cfg.output_dir}; train with a save_strategy "
+                              f"first, or drop resume")
+    args = cfg.training_arguments()
+    set_seed(args.seed)
+    return args
+
+
+def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, splits: dict, description: str,
+                       to_scored=as_is) -> dict:
+    """The results record of a run: settings, training statistics and metrics of every evaluated split."""
+    args, params, runtime = trainer.args, cfg.generation_params(), train_output.metrics["train_runtime"]
+    return {
+        "title": f"{params.name} · {cfg.model.label()}", "description": f"{description}; world size {args.world_size}",
+        "experiment": resolved(cfg.to_dict()), "task": params.as_dict(), "model_label": cfg.model.label(),
+        "threshold": cfg.evaluation.threshold, "seed": args.seed, "world_size": args.world_size,
+        "num_parameters": trainer.model.num_parameters(),
+        "trainable_parameters": trainer.model.num_parameters(only_trainable=True),
+        "versions": environment_versions(),
+        "train": {"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
+                  "loss": train_output.training_loss,
+                  "tokens_per_s": count_tokens(splits["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
+        "splits": {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+                   for name, ds in splits.items() if name != "train" and len(ds)},
+    }
+
+
+def publish(cfg: ExperimentConfig, trainer: Trainer, results: dict, start: float) -> dict:
+    """The main process saves the model (and tokenizer, if any) and writes results.json/.md/.png."""
+    results["wall_time_s"] = time.perf_counter() - start
+    results["is_main_process"] = trainer.is_world_process_zero()
+    if results["is_main_process"]:
+        trainer.save_model(cfg.output_dir)
+        write_results(cfg.output_dir, results)
+    return results
+
+
+def train_from_scratch(cfg: ExperimentConfig) -> dict:
+    """Train, evaluate on validation / test (and extra test lengths), write the outputs; returns results."""
+    start = time.perf_counter()
+    args = prepare_run(cfg)
+    params = cfg.generation_params()
+    with args.main_process_first(desc="generating data"):  # one process writes the cache, the others read it
+        splits = task_splits(cfg)
+    trainer = make_trainer(cfg, args, splits, params.task())
+    train_output = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
+    description = (f"trained from scratch on lengths {list(params.train_length)} ({params.num_train} rows, "
+                   f"seed {params.seed})")
+    return publish(cfg, trainer, experiment_results(cfg, trainer, train_output, splits, description), start)

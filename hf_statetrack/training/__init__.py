@@ -1,1 +1,0 @@
-"""Experiments: config schema, the Trainer pipeline, checkpoint evaluation and sweeps."""

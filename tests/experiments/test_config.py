@@ -1,0 +1,75 @@
+import pytest
+
+from hf_statetrack import StateTrackError
+from hf_statetrack.experiments.config import apply_override, from_dict, load_config
+from hf_statetrack.experiments.sweep import expand
+
+BASE = {
+    "output_dir": "out",
+    "task": {"name": "S3", "train_length": [1, 5], "num_train": 100, "num_test": 20},
+    "model": {"preset": "lstm", "num_layers": 1, "hidden_size": 16},
+    "training": {"num_train_epochs": 2, "learning_rate": 1e-3},
+    "evaluation": {"threshold": 0.9},
+}
+
+
+def with_(path: str, value):
+    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE.items()}
+    apply_override(raw, f"{path}={value}")
+    return raw
+
+
+def test_a_valid_config_resolves(tmp_path):
+    cfg = from_dict(BASE)
+    assert cfg.generation_params().train_length == (1, 5)
+    args = cfg.training_arguments()
+    assert args.learning_rate == 1e-3 and args.output_dir == "out" and args.seed == 0
+    assert cfg.model.label() == "lstm-L1-H16"
+
+
+def test_override_parses_yaml_values(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("task: {name: S3, train_length: 4, num_train: 10, num_test: 5}\nmodel: {preset: gru}\n")
+    cfg = load_config(path, ["training.learning_rate=3e-4", "task.train_length=[2, 6]", "evaluation.threshold=0.5"])
+    assert cfg.training["learning_rate"] == 3e-4 and cfg.task["train_length"] == [2, 6]
+    assert cfg.evaluation.threshold == 0.5
+
+
+@pytest.mark.parametrize("path,value,message", [
+    ("bogus", "1", "unknown key 'bogus' in the experiment"),
+    ("task.num_trian", "5", "unknown key 'num_trian' in task; did you mean 'num_train'"),
+    ("training.learnin_rate", "0.1", "did you mean 'learning_rate'"),
+    ("evaluation.treshold", "0.5", "did you mean 'threshold'"),
+    ("evaluation.threshold", "1.5", "threshold must be in"),
+    ("task.train_length", "[9, 3]", "has min > max"),
+    ("task.name", "S6x", "unknown task"),
+    ("training.lr_scheduler_type", "sideways", "invalid training settings"),
+])
+def test_bad_config_values_name_the_problem(path, value, message):
+    with pytest.raises(StateTrackError, match=message):
+        from_dict(with_(path, value)).training_arguments()
+
+
+def test_model_needs_a_preset_or_a_checkpoint():
+    with pytest.raises(StateTrackError, match="exactly one of 'preset'"):
+        from_dict({**BASE, "model": {"num_layers": 2}})
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("task: {name: S3\nmodel: [\n")
+    with pytest.raises(StateTrackError, match="is not valid YAML at line"):
+        load_config(path)
+    with pytest.raises(StateTrackError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(StateTrackError, match="--set takes KEY=VALUE"):
+        apply_override({}, "novalue")
+
+
+def test_sweep_expands_the_product_with_distinct_names():
+    raw = {**BASE, "sweep": {"task.name": ["S3", "Z2"],
+                             "model": [{"preset": "lstm", "hidden_size": 8}, {"preset": "gru", "hidden_size": 8}]}}
+    runs = expand(raw)
+    assert [name for name, _ in runs] == ["S3-lstm-H8", "S3-gru-H8", "Z2-lstm-H8", "Z2-gru-H8"]
+    assert runs[3][1]["task"]["name"] == "Z2" and runs[3][1]["model"]["preset"] == "gru"
+    assert BASE["task"]["name"] == "S3"  # the base config is not mutated

@@ -1,0 +1,20 @@
+"""Every shipped experiment in eval_configs/ passes the schema (GPU-only configs included: nothing is loaded)."""
+
+from pathlib import Path
+
+import pytest
+
+from hf_statetrack.experiments.config import load_config
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "eval_configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_eval_config_is_valid(path):
+    cfg = load_config(path)
+    assert cfg.output_dir.startswith("outputs/")
+    assert cfg.format == ("text" if cfg.model.pretrained else "token")
+
+
+def test_configs_exist():
+    assert {"quickstart", "a5-lstm", "finetune-pythia160m-s5"} <= {p.stem for p in CONFIGS}
