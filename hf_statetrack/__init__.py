@@ -3,11 +3,14 @@
 >>> import hf_statetrack
 >>> ds = hf_statetrack.load_dataset("S5", train_length=20, num_train=1000, num_test=100)
 
-Importing the package registers the ``hf_statetrack`` dataset with `datasets` and its model
-architectures with transformers' Auto classes.
+Importing the package registers the ``hf_statetrack`` dataset with `datasets` and stays light (no torch):
+data work never pays for transformers. The model side loads on first use: `hf_statetrack.models` (which
+every command that trains, evaluates or probes imports) registers our architectures with transformers'
+Auto classes and gives transformers' Mamba the fast CPU scan.
 """
 
-from . import models  # noqa: F401  (registers the architectures with AutoConfig / AutoModel*)
+import importlib
+
 from .data import load_dataset
 from .data.registration import install_datasets_hook
 from .errors import StateTrackError
@@ -18,5 +21,12 @@ from .text import text_view
 __version__ = "0.1.0"
 
 install_datasets_hook()
+
+
+def __getattr__(name: str):
+    if name == "models":  # `hf_statetrack.models` without an import statement: torch loads here, not above
+        return importlib.import_module(".models", __name__)
+    raise AttributeError(f"module 'hf_statetrack' has no attribute {name!r}")
+
 
 __all__ = ["StateTrackError", "__version__", "get_task", "list_tasks", "load_dataset", "load_metric", "text_view"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import models  # noqa: F401  (our architectures for Auto loading; the fast Mamba scan)
 from .errors import StateTrackError
 from .tasks import IGNORE
 

@@ -20,8 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import StateTrackError
-from .experiments.config import parse_yaml
 from .tasks import TASKS, get_task, list_tasks
+from .yaml_loader import parse_yaml
 
 
 def add_generation_args(parser: argparse.ArgumentParser) -> None:
@@ -125,11 +125,14 @@ def parse_test_lengths(text: str) -> list:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from accelerate import PartialState
+
     from .experiments.config import load_config
     from .experiments.run import run_experiment
 
     cfg = load_config(args.config, args.set)
-    if run_experiment(cfg)["is_main_process"]:
+    run_experiment(cfg)
+    if PartialState().is_main_process:
         print(f"\n{(Path(cfg.output_dir) / 'results.md').read_text()}\nresults, model and plot in {cfg.output_dir}/")
 
 
@@ -143,7 +146,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
                              output_dir=args.output_dir, batch_size=args.batch_size, threshold=args.threshold,
                              seed=args.seed, task_params=params, shots=args.shots, mode=args.mode,
                              max_choices=args.max_choices, log_samples=args.log_samples)
-    out = Path(results["output_dir"])
+    out = Path(results.output_dir)
     if PartialState().is_main_process:  # under accelerate launch only the main process writes
         print(f"\n{(out / 'results.md').read_text()}\nresults and plot in {out}/")
 
@@ -158,7 +161,7 @@ def cmd_probe(args: argparse.Namespace) -> None:
                         num_train=args.num_train, num_test=args.num_test, seed=args.seed, batch_size=args.batch_size,
                         epochs=args.epochs, controls=controls, task_params=generation_kwargs(args, with_common=False),
                         output_dir=args.output_dir)
-    out = Path(results["output_dir"])
+    out = Path(results.output_dir)
     if PartialState().is_main_process:  # under accelerate launch only the main process writes
         print(f"\n{(out / 'probe_results.md').read_text()}\nresults and plot in {out}/")
 
@@ -167,7 +170,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     from .experiments.sweep import run_sweep
 
     summary = run_sweep(args.config, args.set)
-    root = Path(next(iter(summary.values()))["experiment"]["output_dir"]).parent
+    root = Path(next(iter(summary.values())).output_dir).parent
     print(f"\n{(root / 'summary.md').read_text()}\nsummary, per-run results and plots in {root}/")
 
 

@@ -45,6 +45,10 @@ class Registry:
         raise StateTrackError(self.unknown_message(name))
 
     def unknown_message(self, name: str) -> str:
-        close = difflib.get_close_matches(str(name), self.names(), n=3, cutoff=0.5)
-        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-        return f"unknown {self.kind} {name!r}; {hint}available: {', '.join(self.names())}"
+        return f"unknown {self.kind} {name!r}; {did_you_mean(name, self.names())}available: {', '.join(self.names())}"
+
+
+def did_you_mean(name, choices, n: int = 3) -> str:
+    """ "did you mean 'S5'? " for the closest choices (empty if none is close), to start an error's hint."""
+    close = difflib.get_close_matches(str(name), list(choices), n=n, cutoff=0.5)
+    return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""

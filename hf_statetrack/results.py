@@ -1,82 +1,32 @@
-"""Write what a run produced: results.json (everything), results.md (for people), accuracy_by_length.png."""
+"""The one results record every command writes and reads, and what is built from it.
+
+`statetrack train` (kind ``train``), fine-tuning (``finetune``), checkpoint evaluation (``eval``),
+in-context evaluation (``incontext``) and probes (``probe``) each return a `Results` and write it as
+``results.json`` (probes: ``probe_results.json``); sweeps summarise from these records, so a sweep can
+be summarised again from its folders. Table columns come from `scoring.SUMMARY_TITLES`: adding a metric
+there adds it to every table.
+
+>>> r = Results(kind="eval", title="S5 · ckpt", description="checkpoint ckpt on S5", task={"name": "S5"},
+...             model="ckpt", seed=0, threshold=0.9, splits={})
+>>> Results.from_dict(r.to_dict()) == r
+True
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
+import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .scoring import SUMMARY_KEYS
+from .errors import StateTrackError
+from .scoring import SUMMARY_KEYS, SUMMARY_TITLES
 
-
-def percent(value) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
-
-
-def markdown(results: dict) -> str:
-    threshold, train = results["threshold"], results.get("train")
-    speed = f"; {train['tokens_per_s']:.0f} train tokens/s" if train else ""
-    lines = [f"# {results['title']}", "", f"{results['description']}; wall time {results['wall_time_s']:.0f} s{speed}.",
-             "", f"| split | lengths | rows | token acc % | sequence acc % | final-state acc % | "
-             f"longest length with seq acc ≥ {threshold:g} |", "|---|---|---:|---:|---:|---:|---:|"]
-    for split, m in results["splits"].items():
-        lengths = [int(k) for k in m["by_length"]]
-        span = f"{min(lengths)}-{max(lengths)}" if lengths else "-"
-        lines.append(f"| {split} | {span} | {m['num_sequences']} | " + " | ".join(percent(m[k]) for k in SUMMARY_KEYS)
-                     + f" | {m['max_length_at_threshold']} |")
-    for split, m in results["splits"].items():
-        if split == "validation":
-            continue
-        lines += ["", f"## {split}: accuracy by length", "",
-                  "| length | rows | token acc % | sequence acc % | final-state acc % |", "|---:|---:|---:|---:|---:|"]
-        for length, row in m["by_length"].items():
-            lines.append(f"| {length} | {row['count']} | " + " | ".join(percent(row[k]) for k in SUMMARY_KEYS) + " |")
-    return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def figure(path: Path):
-    """A matplotlib axes (headless backend) whose figure is laid out, saved to `path` and closed afterwards."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    yield ax
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title: str) -> None:
-    """One line per curve (label -> by_length metrics): sequence accuracy solid, token accuracy dashed."""
-    with figure(path) as ax:
-        for label, by_length in curves.items():
-            lengths = [int(k) for k in by_length]
-            line, = ax.plot(lengths, [by_length[k]["sequence_accuracy"] for k in by_length], marker="o", ms=3,
-                            label=f"{label} (sequence)")
-            ax.plot(lengths, [by_length[k]["token_accuracy"] for k in by_length], ls="--", color=line.get_color(),
-                    alpha=0.6, label=f"{label} (token)")
-        ax.axhline(threshold, color="grey", lw=0.8, ls=":")
-        ax.set(xlabel="sequence length", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
-        ax.legend(fontsize=7, loc="lower left")
-
-
-def write_outputs(output_dir: str | Path, results: dict, stem: str, text: str) -> Path:
-    """<stem>.json (everything) and <stem>.md (for people) in `output_dir`; returns the folder for the plot."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / f"{stem}.md").write_text(text)
-    return out
-
-
-def write_results(output_dir: str | Path, results: dict) -> None:
-    out = write_outputs(output_dir, results, "results", markdown(results))
-    curves = {split: m["by_length"] for split, m in results["splits"].items()}
-    plot_by_length(curves, results["threshold"], out / "accuracy_by_length.png", results["title"])
+KINDS = ("train", "finetune", "eval", "incontext", "probe")
 
 
 def environment_versions() -> dict:
@@ -91,3 +41,150 @@ def environment_versions() -> dict:
         except md.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+@dataclass
+class Results:
+    kind: str  # one of KINDS
+    title: str
+    description: str
+    task: dict  # {"name": ..., "task_params": ...} and, for trained runs, every generation parameter
+    model: str  # a checkpoint path or Hub id; for runs trained here, the model label ("lstm-L1-H128")
+    seed: int
+    threshold: float | None = None  # of the longest-length statistic
+    splits: dict[str, dict] = field(default_factory=dict)  # split -> scoring.compute_metrics output
+    settings: dict = field(default_factory=dict)  # kind-specific inputs: the experiment config, shots and mode, ...
+    train: dict | None = None  # runtime_s, epochs, steps, loss, tokens_per_s
+    num_parameters: int | None = None
+    trainable_parameters: int | None = None
+    probe: dict | None = None  # probes: layers, accuracy / by_length / by_position per probe and layer, chance
+    world_size: int = 1
+    wall_time_s: float = 0.0
+    versions: dict = field(default_factory=environment_versions)
+    output_dir: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise StateTrackError(f"results kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Results:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise StateTrackError(f"not a hf_statetrack results record: unknown field {unknown[0]!r}")
+        return cls(**data)
+
+    @classmethod
+    def read(cls, path: str | Path) -> Results:
+        """A results.json file, or a run folder holding one (or probe_results.json)."""
+        path = Path(path)
+        if path.is_dir():
+            path = next((path / n for n in ("results.json", "probe_results.json") if (path / n).is_file()),
+                        path / "results.json")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError) as err:
+            raise StateTrackError(f"cannot read results from {path}: {err}") from None
+
+    @property
+    def stem(self) -> str:
+        return "probe_results" if self.kind == "probe" else "results"
+
+    def write(self, output_dir: str | Path | None = None, markdown: str | None = None, plot=None) -> Path:
+        """<stem>.json, <stem>.md and a plot into `output_dir` (default: `self.output_dir`). The Markdown and
+        plot default to the split tables and accuracy by length (probes pass their own). Every file is
+        written under a temporary name and renamed, so a killed run never leaves a cut file."""
+        out = Path(output_dir or self.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
+        atomic_write(out / f"{self.stem}.md", splits_markdown(self) if markdown is None else markdown)
+        (plot or plot_splits)(self, out)
+        return out
+
+
+def atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def percent(value) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+
+
+def metric_header(prefix: str = "") -> str:
+    """The metric columns of a table: "token acc % | sequence acc % | ..." (with a prefix such as "test ")."""
+    return " | ".join(f"{prefix}{title} %" for title in SUMMARY_TITLES.values())
+
+
+def metric_cells(metrics: dict) -> str:
+    return " | ".join(percent(metrics[k]) for k in SUMMARY_KEYS)
+
+
+def table(header: list[str], rows: list[list], numeric_from: int = 1) -> list[str]:
+    """Markdown lines of a table; columns from `numeric_from` on are right-aligned."""
+    align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
+    return ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|",
+            *("| " + " | ".join(map(str, row)) + " |" for row in rows)]
+
+
+def splits_markdown(results: Results) -> str:
+    train = results.train
+    speed = f"; {train['tokens_per_s']:.0f} train tokens/s" if train else ""
+    metrics = metric_header().split(" | ")
+    lines = [f"# {results.title}", "", f"{results.description}; wall time {results.wall_time_s:.0f} s{speed}.", ""]
+    rows = []
+    for split, m in results.splits.items():
+        lengths = [int(k) for k in m["by_length"]]
+        rows.append([split, f"{min(lengths)}-{max(lengths)}" if lengths else "-", m["num_sequences"],
+                     metric_cells(m), m["max_length_at_threshold"]])
+    lines += table(["split", "lengths", "rows", *metrics,
+                    f"longest length with seq acc ≥ {results.threshold:g}"], rows, numeric_from=2)
+    for split, m in results.splits.items():
+        if split == "validation":
+            continue
+        lines += ["", f"## {split}: accuracy by length", ""]
+        lines += table(["length", "rows", *metrics], [[length, row["count"], metric_cells(row)]
+                                                      for length, row in m["by_length"].items()], numeric_from=0)
+    return "\n".join(lines) + "\n"
+
+
+def plot_splits(results: Results, out: Path) -> None:
+    curves = {split: m["by_length"] for split, m in results.splits.items()}
+    plot_by_length(curves, results.threshold, out / "accuracy_by_length.png", results.title)
+
+
+@contextmanager
+def figure(path: Path):
+    """A matplotlib axes (headless backend) whose figure is laid out, saved to `path` and closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    yield ax
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # renamed into place: never a half-written plot
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title: str) -> None:
+    """One line per curve (label -> by_length metrics): sequence accuracy solid, token accuracy dashed."""
+    with figure(path) as ax:
+        for label, by_length in curves.items():
+            lengths = [int(k) for k in by_length]
+            line, = ax.plot(lengths, [by_length[k]["sequence_accuracy"] for k in by_length], marker="o", ms=3,
+                            label=f"{label} (sequence)")
+            ax.plot(lengths, [by_length[k]["token_accuracy"] for k in by_length], ls="--", color=line.get_color(),
+                    alpha=0.6, label=f"{label} (token)")
+        ax.axhline(threshold, color="grey", lw=0.8, ls=":")
+        ax.set(xlabel="sequence length", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
+        ax.legend(fontsize=7, loc="lower left")

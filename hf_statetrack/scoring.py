@@ -40,7 +40,10 @@ import numpy as np
 from .errors import StateTrackError
 from .tasks.base import IGNORE
 
-SUMMARY_KEYS = ("token_accuracy", "sequence_accuracy", "final_state_accuracy")
+# The headline metrics, in table order, with the column title tables and plots give them: a new metric is one entry.
+SUMMARY_TITLES = {"token_accuracy": "token acc", "sequence_accuracy": "sequence acc",
+                  "final_state_accuracy": "final-state acc"}
+SUMMARY_KEYS = tuple(SUMMARY_TITLES)
 
 
 # ----------------------------------------------------------------------------- input

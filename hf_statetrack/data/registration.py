@@ -24,13 +24,20 @@ BUILDER_MODULE = "hf_statetrack.data.builder"
 _HOOK_FLAG = "_hf_statetrack_hook"
 
 
-@functools.lru_cache(maxsize=1)
-def source_hash() -> str:
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def generator_files(root: Path = PACKAGE) -> list[Path]:
+    """Every file rows depend on: the tasks (with their subfolders) and the data layer."""
+    return sorted(p for folder in ("tasks", "data") for p in (root / folder).rglob("*.py"))
+
+
+@functools.cache
+def source_hash(root: Path = PACKAGE) -> str:
     """Hash of the code that generates rows: the cache is invalidated whenever that code changes."""
-    root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "tasks").glob("*.py")) + sorted((root / "data").glob("*.py"))
     digest = hashlib.sha256()
-    for f in files:
+    for f in generator_files(root):
+        digest.update(str(f.relative_to(root)).encode())
         digest.update(f.read_bytes())
     return digest.hexdigest()
 

@@ -17,7 +17,7 @@ from transformers import AutoModelForTokenClassification, Trainer, TrainingArgum
 
 from ..checkpoints import remap, symbol_maps
 from ..data import load_dataset
-from ..results import environment_versions, write_results
+from ..results import Results
 from ..tagging import TaggingCollator, argmax_logits, evaluate_split, test_label
 from ..tasks import get_task
 
@@ -35,7 +35,7 @@ def test_set(meta: dict | None, name: str, length, num_test: int, seed: int, tas
 
 def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, meta: dict, num_test: int = 1000,
                         output_dir: str | None = None, batch_size: int = 256, threshold: float = 0.9,
-                        seed: int = 0, task_params: dict | None = None) -> dict:
+                        seed: int = 0, task_params: dict | None = None) -> Results:
     """`meta`: what `statetrack train` stored in the checkpoint's config (read before any weights)."""
     start = time.perf_counter()
     task_params = task_params if task_params is not None else (
@@ -44,7 +44,6 @@ def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, 
     task_params = task.params
     token_map, label_map = symbol_maps(meta, task)
     model = AutoModelForTokenClassification.from_pretrained(model_path)
-    output_dir = output_dir or str(Path(model_path) / f"eval-{task_name}")
     with tempfile.TemporaryDirectory() as scratch:
         args = TrainingArguments(output_dir=scratch, per_device_eval_batch_size=batch_size, report_to="none",
                                  dataloader_pin_memory=torch.cuda.is_available())
@@ -55,15 +54,13 @@ def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, 
             with args.main_process_first(desc="generating data"):
                 data = remap(test_set(meta, task_name, length, num_test, seed, task_params), token_map, label_map)
             splits[test_label(length)] = evaluate_split(trainer, data, threshold)
-    results = {
-        "title": f"{task_name} · {Path(model_path).name}",
-        "description": f"checkpoint {model_path} (trained on {meta['generation']['name']}) evaluated on "
-                       f"{task_name}, {num_test} rows per test length",
-        "model": str(model_path), "task": {"name": task_name, "task_params": task_params},
-        "threshold": threshold, "seed": seed, "versions": environment_versions(), "splits": splits,
-        "wall_time_s": time.perf_counter() - start,
-    }
+    results = Results(
+        kind="eval", title=f"{task_name} · {Path(model_path).name}",
+        description=f"checkpoint {model_path} (trained on {meta['generation']['name']}) evaluated on {task_name}, "
+                    f"{num_test} rows per test length",
+        model=str(model_path), task={"name": task_name, "task_params": task_params}, seed=seed, threshold=threshold,
+        splits=splits, settings={"trained_on": meta["generation"]}, world_size=trainer.args.world_size,
+        wall_time_s=time.perf_counter() - start, output_dir=output_dir or str(Path(model_path) / f"eval-{task_name}"))
     if trainer.is_world_process_zero():
-        write_results(output_dir, results)
-    results["output_dir"] = output_dir
+        results.write()
     return results

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from ..checkpoints import statetrack_metadata
 from ..errors import StateTrackError
+from ..results import Results
 from .checkpoint import evaluate_checkpoint
 from .incontext import evaluate_incontext
 
 
 def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots: int | None = None,
                    mode: str | None = None, max_choices: int = 128, log_samples: bool = False,
-                   batch_size: int | None = None, **common) -> dict:
+                   batch_size: int | None = None, **common) -> Results:
     """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
     fine-tuned as text by our pipeline) in context, see `incontext`."""
     meta = statetrack_metadata(model_path)

@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from transformers import TrainingArguments
 
 from ..data.params import GenerationParams
 from ..errors import StateTrackError
+from ..registry import did_you_mean
 from ..tasks import get_task
 from ..text import check_answers, default_answers
+from ..yaml_loader import parse_yaml, read_yaml
 
 COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed")
 TRAINING_FIELDS = {f.name for f in dataclasses.fields(TrainingArguments) if f.init}
@@ -53,25 +52,9 @@ PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16,
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
-class YamlLoader(yaml.SafeLoader):
-    """Safe YAML that also reads ``3e-4`` as a float (YAML 1.1 insists on ``3.0e-4``)."""
-
-
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
-    list("-+0123456789."),
-)
-
-
-def parse_yaml(text: str):
-    return yaml.load(text, Loader=YamlLoader)
-
-
 def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
-    close = difflib.get_close_matches(key, list(valid), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return StateTrackError(f"unknown key {key!r} in {where}; {hint}valid keys: {', '.join(sorted(valid))}")
+    return StateTrackError(f"unknown key {key!r} in {where}; {did_you_mean(key, valid)}valid keys: "
+                           f"{', '.join(sorted(valid))}")
 
 
 @dataclass
@@ -279,21 +262,6 @@ def set_dotted(raw: dict, key: str, value) -> None:
         if not isinstance(node, dict):
             raise StateTrackError(f"--set {key}: {part!r} is not a mapping in the config")
     node[leaf] = copy.deepcopy(value)
-
-
-def read_yaml(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise StateTrackError(f"config file {path} does not exist")
-    try:
-        raw = parse_yaml(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise StateTrackError(f"{path} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
-    if not isinstance(raw, dict):
-        raise StateTrackError(f"{path} must hold a mapping with task:, model:, training: ... sections")
-    return raw
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> ExperimentConfig:

@@ -17,7 +17,7 @@ from ..data import load_dataset
 from ..data.loading import count_tokens
 from ..errors import StateTrackError
 from ..models import build_model
-from ..results import environment_versions, write_results
+from ..results import Results
 from ..scoring import SUMMARY_KEYS, compute_metrics
 from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
 from .config import ExperimentConfig, resolved
@@ -92,31 +92,31 @@ def prepare_run(cfg: ExperimentConfig):
 
 
 def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, splits: dict, description: str,
-                       to_scored=as_is) -> dict:
+                       to_scored=as_is) -> Results:
     """The results record of a run: settings, training statistics and metrics of every evaluated split."""
     args, params, runtime = trainer.args, cfg.generation_params(), train_output.metrics["train_runtime"]
-    return {
-        "title": f"{params.name} · {cfg.model.label()}", "description": f"{description}; world size {args.world_size}",
-        "experiment": resolved(cfg.to_dict()), "task": params.as_dict(), "model_label": cfg.model.label(),
-        "threshold": cfg.evaluation.threshold, "seed": args.seed, "world_size": args.world_size,
-        "num_parameters": trainer.model.num_parameters(),
-        "trainable_parameters": trainer.model.num_parameters(only_trainable=True),
-        "versions": environment_versions(),
-        "train": {"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
-                  "loss": train_output.training_loss,
-                  "tokens_per_s": count_tokens(splits["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
-        "splits": {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
-                   for name, ds in splits.items() if name != "train" and len(ds)},
-    }
+    return Results(
+        kind="finetune" if cfg.model.pretrained else "train", title=f"{params.name} · {cfg.model.label()}",
+        description=f"{description}; world size {args.world_size}", task=params.as_dict(), model=cfg.model.label(),
+        seed=args.seed, threshold=cfg.evaluation.threshold, settings={"experiment": resolved(cfg.to_dict())},
+        num_parameters=trainer.model.num_parameters(),
+        trainable_parameters=trainer.model.num_parameters(only_trainable=True), world_size=args.world_size,
+        train={"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
+               "loss": train_output.training_loss,
+               "tokens_per_s": count_tokens(splits["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
+        splits={name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+                for name, ds in splits.items() if name != "train" and len(ds)},
+        output_dir=cfg.output_dir,
+    )
 
 
-def publish(cfg: ExperimentConfig, trainer: Trainer, results: dict, start: float) -> dict:
-    """The main process saves the model (and tokenizer, if any) and writes results.json/.md/.png."""
-    results["wall_time_s"] = time.perf_counter() - start
-    results["is_main_process"] = trainer.is_world_process_zero()
-    if results["is_main_process"]:
+def publish(cfg: ExperimentConfig, trainer: Trainer, results: Results, start: float) -> Results:
+    """The main process saves the model (and tokenizer, if any), then writes results.json/.md/.png: a folder
+    with results.json always holds its model."""
+    results.wall_time_s = time.perf_counter() - start
+    if trainer.is_world_process_zero():
         trainer.save_model(cfg.output_dir)
-        write_results(cfg.output_dir, results)
+        results.write()
     return results
 
 

@@ -7,7 +7,8 @@
         - {preset: transformer, num_layers: 2, hidden_size: 64}
 
 Each run writes its own folder ``<output_dir>/<run name>`` (as `statetrack train` would); the sweep
-adds ``summary.md``, ``summary.json`` and ``accuracy_by_length.png`` (one panel per task).
+adds ``summary.md``, ``summary.json`` and one ``accuracy_by_length-<task>.png`` per task, all built from
+the runs' `Results` records (so `summarise(folder)` rebuilds them from the folders alone).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import json
 from pathlib import Path
 
 from ..errors import StateTrackError
-from ..results import percent, plot_by_length
-from ..scoring import SUMMARY_KEYS
-from .config import ModelSection, apply_override, from_dict, read_yaml, set_dotted
+from ..results import Results, atomic_write, metric_cells, metric_header, plot_by_length, table
+from ..yaml_loader import read_yaml
+from .config import ModelSection, apply_override, from_dict, set_dotted
 from .run import run_experiment
 
 
@@ -45,7 +46,7 @@ def expand(raw: dict) -> list[tuple[str, dict]]:
     return runs
 
 
-def run_sweep(path: str, overrides: list[str] = ()) -> dict:
+def run_sweep(path: str, overrides: list[str] = ()) -> dict[str, Results]:
     raw = read_yaml(path)
     for assignment in overrides:
         apply_override(raw, assignment)
@@ -54,35 +55,32 @@ def run_sweep(path: str, overrides: list[str] = ()) -> dict:
     for name, run in expand(raw):
         run["output_dir"] = str(root / name)
         configs.append((name, from_dict(run)))  # validate every run before training any
-    summary = {}
     for i, (name, cfg) in enumerate(configs, start=1):
         print(f"\n=== run {i}/{len(configs)}: {name} ===", flush=True)
-        summary[name] = run_experiment(cfg)
+        run_experiment(cfg)
+    summary = {name: Results.read(cfg.output_dir) for name, cfg in configs}  # from the folders, as any reader would
     write_summary(root, summary)
     return summary
 
 
-def write_summary(root: Path, summary: dict) -> None:
+def write_summary(root: Path, summary: dict[str, Results]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    slim = {name: {"task": r["task"]["name"], "model": r["model_label"], "splits": r["splits"],
-                   "train": r["train"], "num_parameters": r["num_parameters"]} for name, r in summary.items()}
-    (root / "summary.json").write_text(json.dumps(slim, indent=2))
-    (root / "summary.md").write_text(summary_markdown(summary))
+    slim = {name: {"task": r.task["name"], "model": r.model, "splits": r.splits, "train": r.train,
+                   "num_parameters": r.num_parameters} for name, r in summary.items()}
+    atomic_write(root / "summary.json", json.dumps(slim, indent=2))
+    atomic_write(root / "summary.md", summary_markdown(summary))
     by_task: dict[str, dict] = {}
     for name, r in summary.items():
-        by_task.setdefault(r["task"]["name"], {})[name] = r["splits"]["test"]["by_length"]
-    threshold = next(iter(summary.values()))["threshold"]
+        by_task.setdefault(r.task["name"], {})[name] = r.splits["test"]["by_length"]
+    threshold = next(iter(summary.values())).threshold
     for task, curves in by_task.items():
         plot_by_length(curves, threshold, root / f"accuracy_by_length-{task}.png", f"{task}: test accuracy by length")
 
 
-def summary_markdown(summary: dict) -> str:
-    threshold = next(iter(summary.values()))["threshold"]
-    lines = ["| task | run | params | test token acc % | test sequence acc % | test final-state acc % | "
-             f"longest length with seq acc ≥ {threshold:g} | train s |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for name, r in summary.items():
-        test = r["splits"]["test"]
-        lines.append(f"| {r['task']['name']} | {name} | {r['num_parameters']:,} | "
-                     + " | ".join(percent(test[k]) for k in SUMMARY_KEYS)
-                     + f" | {test['max_length_at_threshold']} | {r['train']['runtime_s']:.0f} |")
-    return "\n".join(lines) + "\n"
+def summary_markdown(summary: dict[str, Results]) -> str:
+    threshold = next(iter(summary.values())).threshold
+    header = ["task", "run", "params", *metric_header("test ").split(" | "),
+              f"longest length with seq acc ≥ {threshold:g}", "train s"]
+    rows = [[r.task["name"], name, f"{r.num_parameters:,}", metric_cells(r.splits["test"]),
+             r.splits["test"]["max_length_at_threshold"], f"{r.train['runtime_s']:.0f}"] for name, r in summary.items()]
+    return "\n".join(table(header, rows, numeric_from=2)) + "\n"

@@ -9,18 +9,13 @@ then skips its division by the gradient-accumulation steps and, with `average_to
 multiplies by the world size: gradients come out accumulation-steps x devices too large.
 
 The subclasses below withhold `labels` from the stock forward and compute the loss with transformers'
-own `ForTokenClassification` loss. They are registered for LlamaConfig and GPT2Config, so after
-`import hf_statetrack` AutoModelForTokenClassification returns them; weights and checkpoints are the
-stock ones, and the stock classes load our checkpoints (no auto_map needed).
+own `ForTokenClassification` loss. The presets build them directly; they are deliberately not registered
+with AutoModelForTokenClassification, so importing hf_statetrack never changes what a user's own
+``AutoModelForTokenClassification`` call on a Llama or GPT-2 config returns. Weights and checkpoints are
+the stock ones: the stock classes load our checkpoints (no auto_map needed), and so does Auto.
 """
 
-from transformers import (
-    AutoModelForTokenClassification,
-    GPT2Config,
-    GPT2ForTokenClassification,
-    LlamaConfig,
-    LlamaForTokenClassification,
-)
+from transformers import GPT2ForTokenClassification, LlamaForTokenClassification
 from transformers.modeling_outputs import TokenClassifierOutput
 
 
@@ -42,5 +37,3 @@ class TaggingGPT2ForTokenClassification(NumItemsLossMixin, GPT2ForTokenClassific
     """GPT2ForTokenClassification whose loss honours num_items_in_batch."""
 
 
-AutoModelForTokenClassification.register(LlamaConfig, TaggingLlamaForTokenClassification, exist_ok=True)
-AutoModelForTokenClassification.register(GPT2Config, TaggingGPT2ForTokenClassification, exist_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import figure, percent, write_outputs
+from ..results import Results, figure, percent, table
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 
@@ -32,37 +32,38 @@ def layer_names(num_layers: int) -> list[str]:
     return ["embeddings", *(f"layer {i}" for i in range(1, num_layers))]
 
 
-def best_layer(results: dict) -> int:
-    return int(np.argmax(results["accuracy"]["model"]))
+def best_layer(results: Results) -> int:
+    return int(np.argmax(results.probe["accuracy"]["model"]))
 
 
-def markdown(results: dict) -> str:
-    probes = list(results["accuracy"])
-    lines = [f"# {results['title']}", "", f"{results['description']}; chance (majority class on test) "
-             f"{percent(results['chance'])} %; wall time {results['wall_time_s']:.0f} s.", "",
-             "| layer | " + " | ".join(f"{PROBE_TITLES[p]} %" for p in probes) + " |",
-             "|---|" + "---:|" * len(probes)]
-    for i, name in enumerate(results["layers"]):
-        lines.append(f"| {i} ({name}) | " + " | ".join(percent(results["accuracy"][p][i]) for p in probes) + " |")
+def markdown(results: Results) -> str:
+    probe = results.probe
+    probes = list(probe["accuracy"])
+    lines = [f"# {results.title}", "", f"{results.description}; chance (majority class on test) "
+             f"{percent(probe['chance'])} %; wall time {results.wall_time_s:.0f} s.", ""]
+    lines += table(["layer", *(f"{PROBE_TITLES[p]} %" for p in probes)],
+                   [[f"{i} ({name})", *(percent(probe["accuracy"][p][i]) for p in probes)]
+                    for i, name in enumerate(probe["layers"])])
     best = best_layer(results)
     for what, key in (("by_length", "length"), ("by_position", "answer position")):
-        lines += ["", f"## model probe at layer {best} (best): accuracy by {key}", "", f"| {key} | accuracy % |",
-                  "|---:|---:|"]
-        lines += [f"| {k} | {percent(v)} |" for k, v in results[what]["model"][best].items()]
+        lines += ["", f"## model probe at layer {best} (best): accuracy by {key}", ""]
+        lines += table([key, "accuracy %"], [[k, percent(v)] for k, v in probe[what]["model"][best].items()],
+                       numeric_from=0)
     return "\n".join(lines) + "\n"
 
 
-def plot_by_layer(results: dict, path: Path) -> None:
-    with figure(path) as ax:
-        for probe, accuracy in results["accuracy"].items():
-            ax.plot(range(len(accuracy)), accuracy, marker="o", ms=3, label=PROBE_TITLES[probe])
-        ax.axhline(results["chance"], color="grey", lw=0.8, ls="--", label="chance")
-        ax.set_xticks(range(len(results["layers"])))
+def plot_by_layer(results: Results, out: Path) -> None:
+    probe = results.probe
+    with figure(out / "probe_accuracy_by_layer.png") as ax:
+        for name, accuracy in probe["accuracy"].items():
+            ax.plot(range(len(accuracy)), accuracy, marker="o", ms=3, label=PROBE_TITLES[name])
+        ax.axhline(probe["chance"], color="grey", lw=0.8, ls="--", label="chance")
+        ax.set_xticks(range(len(probe["layers"])))
         ax.set(xlabel="layer (0 = embeddings)", ylabel="probe accuracy (test)", ylim=(-0.02, 1.02),
-               title=results["title"])
+               title=results.title)
         ax.legend(fontsize=8, loc="best")
 
 
-def write_probe_results(output_dir: str | Path, results: dict) -> None:
-    out = write_outputs(output_dir, results, "probe_results", markdown(results))
-    plot_by_layer(results, out / "probe_accuracy_by_layer.png")
+def write_probe_results(results: Results) -> None:
+    """probe_results.json, probe_results.md and probe_accuracy_by_layer.png in `results.output_dir`."""
+    results.write(markdown=markdown(results), plot=plot_by_layer)

@@ -43,7 +43,7 @@ from ..checkpoints import default_output_dir, load_causal_lm, load_tokenizer, st
 from ..data import load_dataset
 from ..data.params import GenerationParams
 from ..errors import StateTrackError
-from ..results import environment_versions
+from ..results import Results
 from ..tasks import get_task
 from ..text import default_answers
 from .features import collect_features, feature_labels, text_rows, token_rows
@@ -53,7 +53,7 @@ from .report import layer_names, summarise, write_probe_results
 CONTROLS = ("random_init", "shuffled")
 MIN_TRAIN_ROWS = 10
 DEFAULT_LENGTH = (2, 16)  # for tasks without a literature protocol
-SPLITS = ("train", "test")
+PROBE_SPLITS = ("train", "test")
 
 
 @dataclass
@@ -113,7 +113,7 @@ class ProbeRun:
             features = {s: collect_features(model, self.rows[s], self.subject.pad_token_id,
                                             Path(scratch) / f"{s}.npy", device=self.device,
                                             batch_size=self.batch_size, desc=f"{name} features ({s})")
-                        for s in SPLITS}
+                        for s in PROBE_SPLITS}
             for layer in tqdm(range(len(features["train"])), desc=f"{name} probes"):
                 for fit, classes in fits.items():
                     probe = fit_probe(features["train"][layer], classes, self.num_classes, epochs=self.epochs,
@@ -186,23 +186,23 @@ def run_probe(model_path: str, task_name: str, *, train_length=None, test_length
     with accelerator.main_process_first():  # one process writes the dataset cache, the others read it
         data = load_dataset(params.name, **params.load_kwargs())
         check_rows(data, params)
-        rows = {s: subject.rows(data[s], task) for s in SPLITS}
-    labels = {s: feature_labels(rows[s]) for s in SPLITS}
+        rows = {s: subject.rows(data[s], task) for s in PROBE_SPLITS}
+    labels = {s: feature_labels(rows[s]) for s in PROBE_SPLITS}
     run = ProbeRun(subject, subject.load_model(), rows, labels, len(task.label_vocab), epochs, batch_size, seed,
                    accelerator.device)
     correct = run.all_probes(controls)
     test_classes = labels["test"]["classes"]
-    results = {
-        "title": f"{task_name} probes · {Path(model_path).name}",
-        "description": describe(model_path, subject, params, labels, epochs),
-        "model": str(model_path), "format": subject.format, "answers": subject.answers, "task": params.as_dict(),
-        "layers": layer_names(len(correct["model"])), "num_classes": len(task.label_vocab),
-        "num_features": {s: len(labels[s]["classes"]) for s in SPLITS},
-        "chance": float(np.bincount(test_classes).max() / len(test_classes)), "epochs": epochs, "seed": seed,
-        **summarise(correct, labels["test"]), "versions": environment_versions(),
-        "wall_time_s": time.perf_counter() - start,
-    }
-    results["output_dir"] = output_dir or default_output_dir(model_path, task_name, "probe")
+    results = Results(
+        kind="probe", title=f"{task_name} probes · {Path(model_path).name}",
+        description=describe(model_path, subject, params, labels, epochs), model=str(model_path),
+        task=params.as_dict(), seed=seed,
+        settings={"format": subject.format, "answers": subject.answers, "epochs": epochs,
+                  "num_features": {s: len(labels[s]["classes"]) for s in PROBE_SPLITS}},
+        probe={"layers": layer_names(len(correct["model"])), "num_classes": len(task.label_vocab),
+               "chance": float(np.bincount(test_classes).max() / len(test_classes)),
+               **summarise(correct, labels["test"])},
+        world_size=accelerator.num_processes, wall_time_s=time.perf_counter() - start,
+        output_dir=output_dir or default_output_dir(model_path, task_name, "probe"))
     if accelerator.is_main_process:
-        write_probe_results(results["output_dir"], results)
+        write_probe_results(results)
     return results

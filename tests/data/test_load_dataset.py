@@ -160,3 +160,21 @@ def test_protocol_lengths_when_train_length_is_omitted(tmp_path):
     assert min(ds["test"]["length"]) >= 41 and max(ds["test"]["length"]) <= 500
     with pytest.raises(StateTrackError, match="train_length is required"):
         hf_statetrack.load_dataset("S5", num_train=5, num_test=5, cache_dir=str(tmp_path))
+
+
+def test_the_cache_key_covers_every_generator_file_in_subfolders(tmp_path):
+    """An edit under tasks/chomsky/ or tasks/formal_languages/ must not keep serving stale cached rows."""
+    import shutil
+
+    from hf_statetrack.data.registration import PACKAGE, generator_files, source_hash
+
+    for folder in ("tasks", "data"):
+        shutil.copytree(PACKAGE / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_hash(tmp_path) == source_hash(PACKAGE)
+    nested = [p for p in generator_files(tmp_path) if len(p.relative_to(tmp_path).parts) > 2]
+    assert {p.parent.name for p in nested} >= {"chomsky", "formal_languages"}
+    before = source_hash(tmp_path)
+    source_hash.cache_clear()
+    with nested[0].open("a") as f:
+        f.write("\n# an edit\n")
+    assert source_hash(tmp_path) != before

@@ -76,7 +76,7 @@ def test_both_modes_write_one_split_per_length(request, tmp_path, checkpoint, mo
     results, out = run(request.getfixturevalue(checkpoint), tmp_path, num_test=6, shots=2, mode=mode,
                        log_samples=True)
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["splits"]) == ["test@2", "test@4"] and saved["incontext"]["shots"] == 2
+    assert list(saved["splits"]) == ["test@2", "test@4"] and saved["settings"]["shots"] == 2
     samples = read_samples(out)
     assert [s["split"] for s in samples] == ["test@2"] * 6 + ["test@4"] * 6
     for name, split in saved["splits"].items():
@@ -124,7 +124,7 @@ def test_choice_picks_the_candidate_the_model_favours(llama_path, tokenizer, tmp
     assert all(s["choice"] == "213" and s["choice_logprob"] == pytest.approx(expected) for s in samples)
     assert all(s["correct"] == (s["target"] == "213") == (s["target_rank"] == 0) for s in samples)
     hits = np.mean([s["target"] == "213" for s in samples])
-    assert 0 < hits < 1 and results["splits"]["test@3"]["sequence_accuracy"] == pytest.approx(hits)
+    assert 0 < hits < 1 and results.splits["test@3"]["sequence_accuracy"] == pytest.approx(hits)
 
 
 class Z60Oracle(torch.nn.Module):
@@ -151,7 +151,7 @@ class Z60Oracle(torch.nn.Module):
 def test_generate_scores_right_answers_right(llama_path, tokenizer, tmp_path, monkeypatch):
     monkeypatch.setattr(incontext_eval, "load_causal_lm", lambda path: Z60Oracle(tokenizer))
     results, out = run(llama_path, tmp_path, task="Z60", lengths=[3, 5], num_test=10, batch_size=4, log_samples=True)
-    assert [m["sequence_accuracy"] for m in results["splits"].values()] == [1.0, 1.0]
+    assert [m["sequence_accuracy"] for m in results.splits.values()] == [1.0, 1.0]
     assert all(s["response"] == s["target"] and s["prompt"].count("\n") == 3 for s in read_samples(out))
 
 
@@ -164,7 +164,7 @@ def test_a_checkpoint_fine_tuned_as_text_is_read_as_trained(llama_path, tmp_path
                          "vocab": task.vocab, "label_vocab": task.label_vocab}
     config.save_pretrained(folder)
     results, out = run(folder, tmp_path, lengths=[3], num_test=40, log_samples=True)
-    assert results["incontext"] == {"mode": "generate", "shots": 0, "answers": "all", "candidates": 6}
+    assert results.settings == {"mode": "generate", "shots": 0, "answers": "all", "candidates": 6}
     trained = set(text_view(load_dataset("S3", **generation.load_kwargs())["train"], task, "all")["text"])
     samples = read_samples(out)
     assert all("\n" not in s["prompt"] and s["prompt"].count("=") == 3 for s in samples)  # every answer but the last

@@ -134,10 +134,10 @@ def test_gradient_accumulation_gives_the_same_training_as_one_big_batch(llama_pa
     """8 rows x 2 accumulation steps = 16 rows: the loss is divided by the answer tokens of all 16 rows (with
     answers=all, rows of different lengths have different numbers of them, so a mean per micro-batch differs)."""
     config = experiment(tmp_path, {"pretrained": str(llama_path)}, answers="all")
-    whole = run_experiment(load_config(config, ["training.max_steps=4"]))["train"]["loss"]
+    whole = run_experiment(load_config(config, ["training.max_steps=4"])).train["loss"]
     accumulated = run_experiment(load_config(config, [
         "training.max_steps=4", "training.per_device_train_batch_size=8", "training.gradient_accumulation_steps=2",
-        f"output_dir={tmp_path / 'accumulated'}"]))["train"]["loss"]
+        f"output_dir={tmp_path / 'accumulated'}"])).train["loss"]
     assert accumulated == pytest.approx(whole, rel=1e-6)
 
 
@@ -146,7 +146,7 @@ def test_resume_continues_from_the_last_checkpoint(mamba_path, tmp_path):
     run_experiment(load_config(config, ["training.max_steps=4", "training.save_strategy=steps",
                                         "training.save_steps=4"]))
     results = run_experiment(load_config(config, ["training.max_steps=6", "resume=true"]))
-    assert results["train"]["steps"] == 6 and (tmp_path / "out" / "checkpoint-4").is_dir()
+    assert results.train["steps"] == 6 and (tmp_path / "out" / "checkpoint-4").is_dir()
 
 
 def test_lora_trains_adapters_only_and_saves_merged_weights(llama_path, tokenizer, tmp_path):
@@ -156,8 +156,8 @@ def test_lora_trains_adapters_only_and_saves_merged_weights(llama_path, tokenize
     trainable = [name for name, p in peft_model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in name for name in trainable)
     results = run_experiment(cfg)
-    assert 0 < results["trainable_parameters"] < results["num_parameters"] / 5
-    assert results["model_label"] == f"{Path(llama_path).name}-lora" and "(LoRA r=4)" in results["description"]
+    assert 0 < results.trainable_parameters < results.num_parameters / 5
+    assert results.model == f"{Path(llama_path).name}-lora" and "(LoRA r=4)" in results.description
     out = tmp_path / "out"
     assert not (out / "adapter_config.json").exists()
     merged = AutoModelForCausalLM.from_pretrained(out).state_dict()

@@ -43,7 +43,7 @@ def test_lstm_learns_s3_to_perfect_accuracy(trained_s3):
     assert results["splits"]["test"]["sequence_accuracy"] == 1.0
     assert results["splits"]["validation"]["token_accuracy"] == 1.0
     assert results["train"]["epochs"] < 8  # stopped early at the target
-    assert results["experiment"]["model"]["preset"] == "lstm" and results["versions"]["torch"]
+    assert results["settings"]["experiment"]["model"]["preset"] == "lstm" and results["versions"]["torch"]
     assert {"results.md", "accuracy_by_length.png", "config.json"} <= {p.name for p in trained_s3.iterdir()}
     assert "| test | 3-10 |" in (trained_s3 / "results.md").read_text()
 

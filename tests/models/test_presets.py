@@ -45,10 +45,22 @@ def test_loss_divides_by_num_items_in_batch(preset):
     assert torch.allclose(out.loss, summed / 100)
 
 
+STOCK_CONFIGS = {"transformer": "LlamaForTokenClassification", "gpt2": "GPT2ForTokenClassification"}
+
+
 @pytest.mark.parametrize("preset", PRESETS)
-def test_auto_class_builds_the_preset_class(preset):
-    model = tiny_model(preset)
-    assert type(AutoModelForTokenClassification.from_config(model.config)) is type(model)
+def test_auto_class_builds_the_preset_class_and_leaves_stock_configs_alone(preset):
+    """Our own configs map to our classes; a stock Llama / GPT-2 config keeps transformers' own head after
+    `import hf_statetrack` (we do not take over a user's AutoModelForTokenClassification), with the same logits."""
+    model = tiny_model(preset).eval()
+    auto = AutoModelForTokenClassification.from_config(model.config).eval()
+    if preset in STOCK_CONFIGS:
+        assert type(auto).__name__ == STOCK_CONFIGS[preset] and type(auto).__module__.startswith("transformers.")
+        auto.load_state_dict(model.state_dict())
+        input_ids, _ = random_batch()
+        torch.testing.assert_close(auto(input_ids).logits, model(input_ids).logits)
+    else:
+        assert type(auto) is type(model)
 
 
 @pytest.mark.parametrize("preset", PRESETS)

@@ -37,7 +37,8 @@ def test_save_and_reload_gives_identical_logits(preset, tmp_path):
     input_ids, _ = random_batch()
     model.save_pretrained(tmp_path)
     loaded = AutoModelForTokenClassification.from_pretrained(tmp_path).eval()
-    assert type(loaded) is type(model)
+    # stock Llama / GPT-2 configs load into transformers' own head (we do not take over its Auto mapping)
+    assert type(loaded) is type(model) or type(loaded) in type(model).__mro__
     torch.testing.assert_close(loaded(input_ids).logits, model(input_ids).logits, rtol=0, atol=0)
 
 

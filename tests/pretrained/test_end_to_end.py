@@ -19,10 +19,10 @@ def test_a_fine_tuned_lm_learns_and_is_evaluated_in_its_own_format(kind, request
                               "num_validation": 100},
                      "training": {"num_train_epochs": 5, "learning_rate": 3e-3, "per_device_train_batch_size": 32,
                                   "eval_strategy": "no", "logging_strategy": "no", "disable_tqdm": True}})
-    trained = run_experiment(cfg)["splits"]["validation"]
+    trained = run_experiment(cfg).splits["validation"]
     assert trained["token_accuracy"] >= 0.95
     for mode in ("generate", "choice"):  # fresh length-12 rows, none in the training data; 0 shots
         result = evaluate_model(str(tmp_path / "ft"), "Z2", [12], num_test=60, mode=mode,
                                 output_dir=str(tmp_path / mode))
-        assert result["incontext"] == {"mode": mode, "shots": 0, "answers": "all", "candidates": 2}
-        assert result["splits"]["test@12"]["token_accuracy"] >= 0.95
+        assert result.settings == {"mode": mode, "shots": 0, "answers": "all", "candidates": 2}
+        assert result.splits["test@12"]["token_accuracy"] >= 0.95

@@ -23,8 +23,8 @@ def test_causal_lms_load_in_bf16_where_the_gpu_supports_it(llama_path):
 @pytest.mark.parametrize("mode", ["generate", "choice"])
 def test_incontext_eval_runs_on_the_gpu(mamba_path, tmp_path, mode):
     results = evaluate_model(str(mamba_path), "S3", [2, 4], num_test=20, mode=mode, output_dir=str(tmp_path / "out"))
-    assert list(results["splits"]) == ["test@2", "test@4"]
-    assert all(0 <= m["token_accuracy"] <= 1 for m in results["splits"].values())
+    assert list(results.splits) == ["test@2", "test@4"]
+    assert all(0 <= m["token_accuracy"] <= 1 for m in results.splits.values())
 
 
 def test_finetuning_on_the_gpu_uses_bf16_mixed_precision(llama_path, tmp_path):

@@ -19,6 +19,7 @@ from hf_statetrack.probing import fit as probe_fit
 from hf_statetrack.probing import run_probe
 from hf_statetrack.probing.features import collect_features, text_rows
 from hf_statetrack.probing.fit import fit_probe, streaming_mean_std
+from hf_statetrack.results import Results
 from hf_statetrack.tasks import get_task
 
 OUTPUTS = {"probe_results.json", "probe_results.md", "probe_accuracy_by_layer.png"}
@@ -91,23 +92,23 @@ def s3_lstm(tmp_path_factory):
         "training": {"num_train_epochs": 10, "learning_rate": 1e-2, "per_device_train_batch_size": 32,
                      "disable_tqdm": True, "eval_strategy": "no", "logging_strategy": "no"},
     })
-    assert run_experiment(cfg)["splits"]["test"]["token_accuracy"] > 0.9
+    assert run_experiment(cfg).splits["test"]["token_accuracy"] > 0.9
     return out
 
 
 def test_trained_model_holds_the_state_and_the_controls_do_not(s3_lstm):
     results = run_probe(str(s3_lstm), "S3", train_length=(2, 8), num_train=200, num_test=100, epochs=20)
-    accuracy, chance = results["accuracy"], results["chance"]
-    assert results["format"] == "token" and results["layers"] == ["embeddings", "layer 1"]
+    accuracy, chance = results.probe["accuracy"], results.probe["chance"]
+    assert results.settings["format"] == "token" and results.probe["layers"] == ["embeddings", "layer 1"]
     assert accuracy["model"][-1] > 0.9
     assert accuracy["shuffled"][-1] < chance + 0.1
     assert accuracy["random_init"][-1] < accuracy["model"][-1] - 0.4
     assert accuracy["model"][0] < 0.5  # an embedding sees one group element, not the product so far
     # every position of a word problem is scored, so there is one feature per token
     test = load_dataset("S3", train_length=(2, 8), num_train=200, num_test=100, num_validation=0)["test"]
-    assert results["num_features"]["test"] == sum(test["length"])
-    assert sorted(map(int, results["by_length"]["model"][-1])) == sorted(set(test["length"]))
-    assert list(results["by_position"]["model"][-1]) == [str(j) for j in range(max(test["length"]))]
+    assert results.settings["num_features"]["test"] == sum(test["length"])
+    assert sorted(map(int, results.probe["by_length"]["model"][-1])) == sorted(set(test["length"]))
+    assert list(results.probe["by_position"]["model"][-1]) == [str(j) for j in range(max(test["length"]))]
     assert {p.name for p in (s3_lstm / "probe-S3").iterdir()} == OUTPUTS  # the default output dir
 
 
@@ -154,12 +155,13 @@ def test_text_probe_on_a_causal_lm_writes_one_entry_per_layer(llama_path, tmp_pa
                         output_dir=str(tmp_path / "out"))
     assert {p.name for p in (tmp_path / "out").iterdir()} == OUTPUTS
     saved = json.loads((tmp_path / "out" / "probe_results.json").read_text())
-    assert saved["format"] == "text" and saved["answers"] == "final"  # S3's default: only the final state
+    settings, probe = saved["settings"], saved["probe"]
+    assert settings["format"] == "text" and settings["answers"] == "final"  # S3's default: only the final state
     num_layers = 2 + 1  # the tiny Llama's num_hidden_layers, plus the embeddings
-    for probe in ("model", "random_init", "shuffled"):
-        assert len(saved["accuracy"][probe]) == num_layers and len(saved["by_length"][probe]) == num_layers
-        assert all(0.0 <= a <= 1.0 for a in saved["accuracy"][probe])
-    assert results["num_features"]["test"] == sum(load_dataset(
+    for name in ("model", "random_init", "shuffled"):
+        assert len(probe["accuracy"][name]) == num_layers and len(probe["by_length"][name]) == num_layers
+    assert Results.read(tmp_path / "out") == results  # the file is the record, whole
+    assert results.settings["num_features"]["test"] == sum(load_dataset(
         "S3", train_length=(2, 5), num_train=30, num_test=10, num_validation=0)["test"]["length"])
     assert "| 2 (layer 2) |" in (tmp_path / "out" / "probe_results.md").read_text()
 
@@ -173,10 +175,10 @@ def test_text_checkpoint_keeps_the_answers_it_was_fine_tuned_with(llama_path, tm
     results = run_probe(str(folder), "S3", train_length=(2, 5), num_train=20, num_test=10, epochs=2,
                         controls=("shuffled",))
     data = load_dataset("S3", train_length=(2, 5), num_train=20, num_test=10, num_validation=0)
-    assert results["answers"] == "all"
-    assert results["num_features"] == {s: sum(data[s]["length"]) for s in ("train", "test")}
-    assert list(results["accuracy"]) == ["model", "shuffled"]
-    assert results["output_dir"] == str(folder / "probe-S3")
+    assert results.settings["answers"] == "all"
+    assert results.settings["num_features"] == {s: sum(data[s]["length"]) for s in ("train", "test")}
+    assert list(results.probe["accuracy"]) == ["model", "shuffled"]
+    assert results.output_dir == str(folder / "probe-S3")
 
 
 def test_cli_probe_end_to_end_and_bad_input(llama_path, tmp_path, capsys):
@@ -186,7 +188,7 @@ def test_cli_probe_end_to_end_and_bad_input(llama_path, tmp_path, capsys):
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "| layer | model % | random init % |" in printed and "| 0 (embeddings) |" in printed
-    assert list(json.loads((out / "probe_results.json").read_text())["accuracy"]) == ["model", "random_init"]
+    assert list(json.loads((out / "probe_results.json").read_text())["probe"]["accuracy"]) == ["model", "random_init"]
 
     bad = tmp_path / "bad"
     for model, extra, message in [(str(tmp_path / "missing"), [], "missing: no checkpoint folder of that name"),

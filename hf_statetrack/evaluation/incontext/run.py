@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from ...checkpoints import default_output_dir, load_causal_lm, load_tokenizer
 from ...errors import StateTrackError
-from ...results import environment_versions, write_results
+from ...results import Results
 from ...scoring import compute_metrics
 from ...tagging import test_label
 from ...tasks import get_task
@@ -133,7 +133,7 @@ def incontext_settings(meta: dict | None, task_name: str, shots, task_params) ->
 def evaluate_incontext(model_path: str, task_name: str, test_lengths: list, *, meta: dict | None = None,
                        shots: int | None = None, mode: str = "generate", max_choices: int = 128, num_test: int = 1000,
                        batch_size: int = 16, output_dir: str | None = None, threshold: float = 0.9, seed: int = 0,
-                       task_params: dict | None = None, log_samples: bool = False) -> dict:
+                       task_params: dict | None = None, log_samples: bool = False) -> Results:
     """Score a causal LM on `task_name` at each test length; `meta` is what our fine-tuning stored, if any."""
     start = time.perf_counter()
     if mode not in MODES:
@@ -155,20 +155,17 @@ def evaluate_incontext(model_path: str, task_name: str, test_lengths: list, *, m
                                          meta=meta)]
     model = load_causal_lm(model_path).to(accelerator.device).eval()
     outcomes = run_queries(model, tokenizer, queries, mode, batch_size, candidates, accelerator)
-    results = {
-        "title": f"{task_name} · {Path(model_path).name} · {shots}-shot {mode}",
-        "description": f"causal LM {model_path} evaluated in context on {task_name} ({shots} shots, {mode}, "
-                       f"answers {answers}), {num_test} rows per test length",
-        "model": str(model_path), "task": {"name": task_name, "task_params": task.params},
-        "incontext": {"mode": mode, "shots": shots, "answers": answers, "candidates": len(candidates)},
-        "threshold": threshold, "seed": seed, "world_size": accelerator.num_processes,
-        "versions": environment_versions(), "splits": split_metrics(queries, outcomes, threshold),
-        "wall_time_s": time.perf_counter() - start,
-    }
-    output_dir = output_dir or default_output_dir(model_path, task_name, "eval")
+    results = Results(
+        kind="incontext", title=f"{task_name} · {Path(model_path).name} · {shots}-shot {mode}",
+        description=f"causal LM {model_path} evaluated in context on {task_name} ({shots} shots, {mode}, "
+                    f"answers {answers}), {num_test} rows per test length",
+        model=str(model_path), task={"name": task_name, "task_params": task.params}, seed=seed, threshold=threshold,
+        settings={"mode": mode, "shots": shots, "answers": answers, "candidates": len(candidates)},
+        splits=split_metrics(queries, outcomes, threshold), world_size=accelerator.num_processes,
+        wall_time_s=time.perf_counter() - start,
+        output_dir=output_dir or default_output_dir(model_path, task_name, "eval"))
     if accelerator.is_main_process:
-        write_results(output_dir, results)
+        results.write()
         if log_samples:
-            write_samples(Path(output_dir) / "samples.jsonl", queries, outcomes)
-    results["output_dir"] = output_dir
+            write_samples(Path(results.output_dir) / "samples.jsonl", queries, outcomes)
     return results
