@@ -19,6 +19,11 @@ Two layouts, chosen by the task:
 
       reverse_string:  0 1 1 = 1 1 0          binary_addition:  1 0 + 1 = 1 1 <end>
 
+* natural text (``tasks/text``: cups, programs, boxes, chess): the task's own `TextLayout`, a sentence per
+  operation and a question before each written answer::
+
+      cups_S5:  There are 5 cups in a row with a ball under cup 1 (...). Swap cups 1 and 2. Where is the ball? cup 2
+
 Word problems default to ``answers="final"``: with every intermediate state written into the text,
 each state is one group product away from the previous one and the task stops measuring state
 tracking. Formal languages keep every continuation set, as in Sarrof et al. The *target* of a row is
@@ -35,6 +40,7 @@ import numpy as np
 from ..errors import StateTrackError
 from ..tasks import IGNORE
 from ..tasks.chomsky.base import BLANK  # the input symbol of transduction output positions; not written in text
+from ..tasks.text.base import render_layout
 
 ANSWER_MODES = ("final", "all")
 
@@ -76,6 +82,10 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
     ('1 1 0 = 0', [1, 3, 5], [1, 0, 0])
     """
     vocab, label_vocab = task.vocab, task.label_vocab
+    if hasattr(task, "text_layout"):  # natural-text tasks write their own sentences (tasks/text/base.py)
+        if all(label == IGNORE for label in labels):
+            raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
+        return Rendered(*render_layout(task.text_layout(input_ids), labels, label_vocab, answers))
     scored = [i for i, label in enumerate(labels) if label != IGNORE]
     if not scored:
         raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
