@@ -70,7 +70,8 @@ def render_layout(layout: TextLayout, labels, label_vocab, answers: str) -> tupl
             if i != last:  # the last answer ends the text, so that a model's continuation is read from there
                 text += layout.separator
     classes = [int(labels[i]) for i in scored]
-    return text, starts, ends, [c for i, c in zip(scored, classes) if i in written], len(starts) - 1, state_ends, classes
+    written_classes = [c for i, c in zip(scored, classes) if i in written]
+    return text, starts, ends, written_classes, len(starts) - 1, state_ends, classes
 
 
 class TextTask(Task):

@@ -48,7 +48,8 @@ class BoxesTask(TextTask):
 
     def __init__(self, num_boxes: int = 7, num_objects: int = 25, max_per_box: int = 3, expected_per_box: float = 2):
         if not 2 <= num_boxes <= 10 or not 1 <= max_per_box <= 5:
-            raise StateTrackError(f"boxes needs 2..10 boxes holding 1..5 objects each, got {num_boxes} and {max_per_box}")
+            raise StateTrackError(f"boxes needs 2..10 boxes holding 1..5 objects each, got {num_boxes} boxes "
+                                  f"of {max_per_box}")
         if not num_boxes * max_per_box <= num_objects <= len(OBJECTS):
             raise StateTrackError(f"num_objects must be between num_boxes * max_per_box = {num_boxes * max_per_box} "
                                   f"(room for every initial draw) and {len(OBJECTS)}, got {num_objects}")

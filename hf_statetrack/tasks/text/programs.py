@@ -39,7 +39,8 @@ def statements(k: int, m: int) -> tuple[list[str], list[tuple[str, list[int], li
     names, keep = string.ascii_lowercase[:k], list(range(k))
     out = []
     for v, c in itertools.product(range(k), range(m)):
-        out.append(("assign", f"{names[v]} = {c};", [k if u == v else u for u in keep], [c if u == v else 0 for u in keep]))
+        src, add = [k if u == v else u for u in keep], [c if u == v else 0 for u in keep]
+        out.append(("assign", f"{names[v]} = {c};", src, add))
     for v, w in itertools.combinations(range(k), 2):
         src = [w if u == v else v if u == w else u for u in keep]
         out.append(("swap", f"{names[v]}, {names[w]} = {names[w]}, {names[v]};", src, [0] * k))
