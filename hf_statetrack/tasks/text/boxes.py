@@ -143,7 +143,7 @@ class BoxesTask(TextTask):
                           f"Box {input_ids[0]} contains")
 
     def one_line(self) -> str:
-        return f"{self.name:<8} text: objects moved between {self.B} boxes, what one box contains (Kim & Schuster)"
+        return f"{self.name:<12} text: objects moved between {self.B} boxes, what one box contains (Kim & Schuster)"
 
     def describe(self) -> str:
         return "\n".join([

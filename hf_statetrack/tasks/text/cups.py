@@ -100,7 +100,7 @@ class CupsTask(TextTask):
                           question)
 
     def one_line(self) -> str:
-        return f"{self.name:<8} text: cups swapped in words, where is the ball (S{self.n} word problem)"
+        return f"{self.name:<12} text: cups swapped in words, where is the ball (S{self.n} word problem)"
 
     def describe(self) -> str:
         what = ("where the ball is: " if self.answer == "ball" else "the order of the cups: ")

@@ -97,7 +97,7 @@ class ProgramsTask(TextTask):
                           f"assert {self.names[input_ids[0]]} ==", separator=";")
 
     def one_line(self) -> str:
-        return f"{self.name:<8} text: straight-line Python over {self.k} variables mod {self.m}, the value of one"
+        return f"{self.name:<12} text: straight-line Python over {self.k} variables mod {self.m}, the value of one"
 
     def describe(self) -> str:
         return "\n".join([
