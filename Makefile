@@ -31,6 +31,7 @@ bench: setup
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/text_format.py
 	$(PY) benchmarks/incontext_choice.py
+	$(PY) benchmarks/text_tasks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -90,7 +90,7 @@ class BoxesTask(TextTask):
         counts = rng.binomial(self.cap, self.expected / self.cap, size=(n, self.B))
         order = np.argsort(rng.random((n, self.O)), axis=1)  # a uniform random order of the objects
         box_of_rank = (np.arange(self.O)[None, :, None] >= np.cumsum(counts, axis=1)[:, None, :]).sum(axis=2)
-        places = np.empty((n, self.O), dtype=np.int64)
+        places = np.empty((n, self.O), dtype=np.int8)  # small dtypes: the per-step arrays are (N, O)
         np.put_along_axis(places, order, box_of_rank, axis=1)  # the object at rank r goes to box_of_rank[r]
         return places
 
@@ -100,12 +100,13 @@ class BoxesTask(TextTask):
         room = counts[:, :self.B] < self.cap  # (N, B)
         in_box = places < self.B  # (N, O)
         own_room = np.concatenate([room, np.zeros((n, 1), bool)], axis=1)[rows[:, None], places]
-        move_targets = in_box * (room.sum(axis=1)[:, None] - own_room)  # valid (object, target) pairs per object
+        free = room.sum(axis=1, dtype=np.int8)
+        move_targets = np.where(in_box, free[:, None] - own_room, 0).astype(np.int8)  # valid targets per object
         possible = np.stack([move_targets.any(axis=1), in_box.any(axis=1),
                              (~in_box).any(axis=1) & room.any(axis=1)], axis=1)  # move, remove, put
         kind = np.argmax(np.where(possible, rng.random((n, 3)), -1), axis=1)
         weights = np.where((kind == 0)[:, None], move_targets, np.where((kind == 1)[:, None], in_box, ~in_box))
-        cum = np.cumsum(weights, axis=1)
+        cum = np.cumsum(weights, axis=1, dtype=np.int16)
         obj = (cum <= (rng.random(n) * cum[:, -1])[:, None]).sum(axis=1)  # weighted draw of the object
         src = places[rows, obj]
         targets = room & (np.arange(self.B) != src[:, None])
@@ -118,20 +119,20 @@ class BoxesTask(TextTask):
         query = rng.integers(0, self.B, size=n)
         places = self.initial_places(rng, n)
         preamble = np.concatenate([query[:, None], self.B + np.arange(self.O) * (self.B + 1) + places], axis=1)
-        counts = np.stack([(places == b).sum(axis=1) for b in range(self.B + 1)], axis=1)  # (N, B + 1)
+        counts = np.stack([(places == b).sum(axis=1, dtype=np.int8) for b in range(self.B + 1)], axis=1)  # (N, B+1)
         ops, labels = np.empty((n, width), dtype=np.int64), np.empty((n, width), dtype=np.int64)
         for t in range(width):
             obj, src, dst = self.draw_operations(rng, places, counts)
             places[rows, obj] = dst
-            np.subtract.at(counts, (rows, src), 1)
-            np.add.at(counts, (rows, dst), 1)
-            ops[:, t] = self._op_base + obj * (self.B + 1) * self.B + src * self.B + dst - (dst > src)
+            counts[rows, src] -= 1  # one (row, place) pair per row: plain fancy indexing is exact
+            counts[rows, dst] += 1
+            ops[:, t] = self._op_base + (obj * (self.B + 1) + src) * self.B + dst - (dst > src)
             labels[:, t] = self.contents_class(places == query[:, None])
         return self.batch(preamble, ops, labels, lengths)
 
     def contents_class(self, members: np.ndarray) -> np.ndarray:
         """(N, O) membership -> class id: offset of the set's size + its colex rank (sum of C(o, j))."""
-        j = np.cumsum(members, axis=1)  # j-th member (1-based) at each member's column
+        j = np.cumsum(members, axis=1, dtype=np.int8)  # j-th member (1-based) at each member's column
         rank = np.where(members, self._binom[np.arange(self.O), np.minimum(j, self.cap + 1)], 0).sum(axis=1)
         return self._size_offset[members.sum(axis=1)] + rank
 
