@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datasets
 import numpy as np
+import pyarrow as pa
 from datasets.builder import Key
 
 from ..errors import StateTrackError
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams
+from .text_format import is_text_task, natural_text_columns
 
 DATASET_NAME = "hf_statetrack"
 VERSION = datasets.Version("1.0.0")
@@ -51,10 +53,11 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
         params = self.config.params
         task = params.task()
         tokens = datasets.List(datasets.Value(token_dtype(task)))
+        text = {"text": datasets.Value("string"), "target": datasets.Value("string")} if is_text_task(task) else {}
         return datasets.DatasetInfo(
             description=f"{task.describe()}\n\ngeneration parameters: {params.as_dict()}",
             features=datasets.Features({"input_ids": tokens, "labels": tokens, "length": datasets.Value("int32"),
-                                        **{name: tokens for name in task.extra_columns}}),
+                                        **{name: tokens for name in task.extra_columns}, **text}),
             citation=CITATION,
             license="apache-2.0",
         )
@@ -83,7 +86,11 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
         dtype = np.dtype(token_dtype(task))
         for shard_id in shard_ids:
             batch = drop_seen(generate_shard(task, params, split, shard_id), seen)
-            yield Key(shard_id, 0), batch_to_table(batch, dtype)
+            table = batch_to_table(batch, dtype)
+            if is_text_task(task):  # natural-text tasks carry their text (default answers) in every row
+                for name, values in natural_text_columns(task, batch).items():
+                    table = table.append_column(name, pa.array(values, type=pa.string()))
+            yield Key(shard_id, 0), table
 
 
 CITATION = """\

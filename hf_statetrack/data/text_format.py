@@ -56,6 +56,12 @@ def check_answers(answers: str) -> str:
     return answers
 
 
+def is_text_task(task) -> bool:
+    """Natural-text tasks (`tasks/text`) write their own sentences; their dataset rows also hold ``text`` and
+    ``target``."""
+    return hasattr(task, "text_layout")
+
+
 class Rendered(NamedTuple):
     text: str
     starts: list[int]  # answer spans [start, end), leading space included
@@ -82,7 +88,7 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
     ('1 1 0 = 0', [1, 3, 5], [1, 0, 0])
     """
     vocab, label_vocab = task.vocab, task.label_vocab
-    if hasattr(task, "text_layout"):  # natural-text tasks write their own sentences (tasks/text/base.py)
+    if is_text_task(task):
         if all(label == IGNORE for label in labels):
             raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
         return Rendered(*render_layout(task.text_layout(input_ids), labels, label_vocab, answers))
@@ -113,14 +119,25 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
                     0 if transduction else len(starts) - 1, state_ends, classes)
 
 
+def prompt_and_target(row: Rendered) -> tuple[str, str]:
+    """A rendered row split before its target (what in-context evaluation shows / expects)."""
+    return row.text[:row.starts[row.first]], row.text[row.starts[row.first]:row.ends[-1]].strip()
+
+
+def natural_text_columns(task, batch) -> dict[str, list[str]]:
+    """``text`` and ``target`` of every row of a `Batch` of a natural-text task (the builder's extra columns)."""
+    rows = [render_row(task, ids, labels, default_answers(task)) for ids, labels, _ in batch.rows()]
+    return {"text": [row.text for row in rows], "target": [prompt_and_target(row)[1] for row in rows]}
+
+
 def text_columns(batch: dict, task, answers: str) -> dict:
     """`datasets.map(batched=True)` body: token rows -> text, prompt/target and answer spans."""
     out = {k: [] for k in ("text", "prompt", "target", "answer_starts", "answer_ends", "answer_labels",
                            "state_ends", "state_labels")}
     for input_ids, labels in zip(batch["input_ids"], batch["labels"]):
         row = render_row(task, input_ids, labels, answers)
-        for key, value in (("text", row.text), ("prompt", row.text[:row.starts[row.first]]),
-                           ("target", row.text[row.starts[row.first]:row.ends[-1]].strip()),
+        prompt, target = prompt_and_target(row)
+        for key, value in (("text", row.text), ("prompt", prompt), ("target", target),
                            ("answer_starts", row.starts), ("answer_ends", row.ends), ("answer_labels", row.classes),
                            ("state_ends", row.state_ends), ("state_labels", row.state_classes)):
             out[key].append(value)

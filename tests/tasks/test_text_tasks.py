@@ -69,6 +69,7 @@ def test_datasets_are_reproducible_and_test_rows_are_not_in_train(key):
     assert load_dataset(key, **params)["train"]["input_ids"] == ds["train"]["input_ids"]
     text = text_view(ds["test"], make(key))
     assert text[0]["target"] == make(key).label_vocab[text[0]["answer_labels"][-1]]
+    assert ds["test"]["text"] == text["text"] and ds["test"]["target"] == text["target"]  # the rows carry their text
 
 
 # --- cups: the S_n word problem in words -------------------------------------------------------------------
