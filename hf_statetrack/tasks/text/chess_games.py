@@ -10,7 +10,8 @@ that ends (mate, stalemate) before it is replayed with fresh draws. Written in U
 
 Tokens: the query (``?d5`` or ``?white king``), then one token per move in UCI (a fixed vocabulary of
 1,968 strings); SAN depends on the position and is written from the replayed game. Labels after each
-move: the piece on the square (13 classes: nothing or one of 12 pieces) or the king's square (64).
+move: the piece on the square (13 classes: nothing or one of 12 pieces) or the king's square (64). The
+queried square is drawn among the squares the game's moves leave or enter, after the game.
 Rows are drawn one after the other from the shard's rng, so they are a function of (params, seed).
 """
 
@@ -91,35 +92,45 @@ class ChessPiecesTask(TextTask):
 
     def label(self, board, q: int) -> int:
         if self.query == "king":
-            return int(board.king(q == 0))  # q 0 = white (chess.WHITE is True)
+            return int(board.king(bool(q == 0)))  # q 0 = white (chess.WHITE is True)
         piece = board.piece_at(q)
         return 0 if piece is None else piece.piece_type + (0 if piece.color else 6)
 
-    def play(self, chess, rng: np.random.Generator, length: int, q: int) -> tuple[list[int], list[int]]:
-        """One game of `length` half-moves: (move token ids, labels); replayed until no game ends early."""
+    def play(self, chess, rng: np.random.Generator, length: int) -> list:
+        """One game of `length` half-moves (python-chess moves), replayed until no game ends early."""
         while True:
-            board, tokens, labels = chess.Board(), [], []
+            board, moves = chess.Board(), []
             opening = (OPENINGS[list(OPENINGS)[rng.integers(len(OPENINGS))]].split()
                        if self.start == "openings" else [])
             for t, u in enumerate(rng.random(length)):
                 legal = sorted(board.legal_moves, key=move_key)
                 if not legal:
                     break
-                move = chess.Move.from_uci(opening[t]) if t < len(opening) else legal[int(u * len(legal))]
-                board.push(move)
-                tokens.append(self._move_id[move.uci()])
-                labels.append(self.label(board, q))
-            if len(tokens) == length:
-                return tokens, labels
+                moves.append(chess.Move.from_uci(opening[t]) if t < len(opening) else legal[int(u * len(legal))])
+                board.push(moves[-1])
+            if len(moves) == length:
+                return moves
+
+    def draw_query(self, rng: np.random.Generator, moves) -> int:
+        """A king (0 white, 1 black), or a square some move leaves or enters: its answer depends on the moves
+        (a uniform square would be one the game never touches most of the time, its answer the initial piece)."""
+        if self.query == "king":
+            return int(rng.integers(2))
+        touched = sorted({sq for m in moves for sq in (m.from_square, m.to_square)})
+        return touched[rng.integers(len(touched))]
 
     def sample(self, rng: np.random.Generator, lengths: np.ndarray):
         chess = python_chess()
         lengths = np.asarray(lengths)
         n, width = len(lengths), int(lengths.max(initial=0))
-        query = rng.integers(0, len(self.queries), size=n)
-        ops, labels = np.zeros((n, width), dtype=np.int64), np.zeros((n, width), dtype=np.int64)
-        for i, (length, q) in enumerate(zip(lengths, query)):
-            ops[i, :length], labels[i, :length] = self.play(chess, rng, int(length), int(q))
+        query, ops, labels = np.zeros(n, dtype=np.int64), np.zeros((n, width), np.int64), np.zeros((n, width), np.int64)
+        for i, length in enumerate(lengths):
+            moves = self.play(chess, rng, int(length))
+            query[i] = self.draw_query(rng, moves)
+            board = chess.Board()
+            for t, move in enumerate(moves):
+                board.push(move)
+                ops[i, t], labels[i, t] = self._move_id[move.uci()], self.label(board, int(query[i]))
         return self.batch(query, ops, labels, lengths)
 
     def written_moves(self, input_ids) -> list[str]:
