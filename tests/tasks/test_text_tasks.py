@@ -157,3 +157,25 @@ def test_programs_draw_every_kind_of_statement():
     assert all(pattern in text for pattern in (", b = b, a;", "+ 1) % 10;", "a = b;", "c = 7;"))
     with pytest.raises(StateTrackError, match="num_variables must be 1..26"):
         get_task("programs", num_variables=0)
+
+
+@pytest.mark.parametrize("module", ["base", "cups", "boxes"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"hf_statetrack.tasks.text.{module}"))
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_cli_lists_and_describes_text_tasks(capsys):
+    from hf_statetrack.cli import main
+
+    assert main(["tasks", "--family", "text"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in ("cups_S5", "programs", "boxes", "chess_pieces"))
+    assert main(["tasks", "boxes"]) == 0
+    assert "as text for pretrained LMs (answers=final): Box 0 contains" in capsys.readouterr().out
+    assert main(["tasks", "cups_S9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cups_S9: the number of cups must be 2..7") and err.count("\n") == 1
