@@ -88,13 +88,11 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
     ('1 1 0 = 0', [1, 3, 5], [1, 0, 0])
     """
     vocab, label_vocab = task.vocab, task.label_vocab
-    if is_text_task(task):
-        if all(label == IGNORE for label in labels):
-            raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
-        return Rendered(*render_layout(task.text_layout(input_ids), labels, label_vocab, answers))
     scored = [i for i, label in enumerate(labels) if label != IGNORE]
     if not scored:
         raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
+    if is_text_task(task):
+        return Rendered(*render_layout(task.text_layout(input_ids), labels, label_vocab, answers))
     transduction = vocab[input_ids[scored[0]]] == BLANK
     written = set(scored[-1:] if answers == "final" and not transduction else scored)
     text, starts, ends, state_ends = "", [], [], []
