@@ -4,7 +4,7 @@
 are S_n elements drawn exactly as the word problem draws them (`WordProblemTask.sample` with the same
 generator), so on the same rng the states are the word problem's states::
 
-    S5 word problem : 21345   15342     (states 21345, 25341)
+    S5 word problem : 21345   15342     (states 21345, 51342)
     cups_S5         : There are 5 cups in a row with a ball under cup 1 (cups are numbered by place,
                       from the left). Swap cups 1 and 2. Swap cups 2 and 5. Where is the ball? cup 5
 
