@@ -1,6 +1,6 @@
 """Straight-line Python programs over k variables; the answer is the value of one variable.
 
-A row assigns every variable a digit, then runs ``length`` statements, each drawn by picking one of four
+A row assigns every variable a value in 0..m-1, then runs ``length`` statements, each drawn by picking one of four
 kinds uniformly, then one statement of that kind uniformly::
 
     assign     a = 7;                      copy       b = a;
