@@ -13,8 +13,8 @@ The text format asks the task for a `TextLayout` and writes the preamble, each o
 sentence and, after every written answer, the question and the answer span (leading space
 included, as for the symbolic tasks)::
 
-    There are 5 cups in a row, numbered from the left, with a ball under cup 2. Swap cups 1 and 4.
-    Swap cups 2 and 5. Where is the ball? cup 5
+    There are 5 cups in a row with a ball under cup 2 (cups are numbered by place, from the left).
+    Swap cups 1 and 4. Swap cups 2 and 5. Where is the ball? cup 5
 
 With ``answers="all"`` the question is asked after every operation, each answer but the last
 followed by the layout's separator (``.``), so the row reads as one text.
@@ -77,7 +77,7 @@ def render_layout(layout: TextLayout, labels, label_vocab, answers: str) -> tupl
 class TextTask(Task):
     """Base of the natural-text families: `preamble` leading tokens, then one token per operation.
 
-    Subclasses implement `sample_ops` (the operations and labels, vectorised) and `text_layout`.
+    Subclasses implement `sample` (preamble, operations and states, built with `batch`) and `text_layout`.
     ``length`` is the number of operations; a row holds ``preamble + length`` tokens.
     """
 
