@@ -52,6 +52,7 @@ bench: setup
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/text_format.py
 	$(PY) benchmarks/incontext_choice.py
+	$(PY) benchmarks/text_tasks.py
 
 clean:
 	rm -rf $(VENV) $(LATEST) build *.egg-info

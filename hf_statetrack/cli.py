@@ -50,7 +50,7 @@ def generation_kwargs(args: argparse.Namespace, with_common: bool = True) -> dic
                 num_test=args.num_test, num_validation=args.num_validation, seed=args.seed, **params)
 
 
-FAMILY_ORDER = ["group_word_problems", "formal_languages", "chomsky_hierarchy", "flip_flop"]
+FAMILY_ORDER = ["group_word_problems", "formal_languages", "chomsky_hierarchy", "flip_flop", "text"]
 
 
 def text_example(task) -> str:
@@ -87,6 +87,8 @@ def cmd_tasks(args: argparse.Namespace) -> None:
             print("\n".join(f"  {get_task(name).one_line()}" for name in names))
     if args.family in (None, "group_word_problems"):
         print("Any group spec also works: Sn, An, Zn, Dn, Q8, perm(...) and products like Z3_x_S3.")
+    if args.family in (None, "text"):
+        print("Any cups_S<n> with 2 <= n <= 7 also works (cups_S6, cups_S7).")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:

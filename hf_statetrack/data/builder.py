@@ -12,8 +12,10 @@ import functools
 
 import datasets
 import numpy as np
+import pyarrow as pa
 
 from ..errors import StateTrackError
+from ..text.render import is_text_task, natural_text_columns
 from ..upstream import HOOKS, drift_message
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams
@@ -67,10 +69,11 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
         params = self.config.params
         task = params.task()
         tokens = datasets.List(datasets.Value(token_dtype(task)))
+        text = {"text": datasets.Value("string"), "target": datasets.Value("string")} if is_text_task(task) else {}
         return datasets.DatasetInfo(
             description=f"{task.describe()}\n\ngeneration parameters: {params.as_dict()}",
             features=datasets.Features({"input_ids": tokens, "labels": tokens, "length": datasets.Value("int32"),
-                                        **{name: tokens for name in task.extra_columns}}),
+                                        **{name: tokens for name in task.extra_columns}, **text}),
             citation=CITATION,
             license="apache-2.0",
         )
@@ -101,7 +104,11 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
 
         for shard_id in shard_ids:
             batch = drop_seen(generate_shard(task, params, split, shard_id), seen)
-            yield Key(shard_id, 0), batch_to_table(batch, dtype)
+            table = batch_to_table(batch, dtype)
+            if is_text_task(task):  # natural-text tasks carry their text (default answers) in every row
+                for name, values in natural_text_columns(task, batch).items():
+                    table = table.append_column(name, pa.array(values, type=pa.string()))
+            yield Key(shard_id, 0), table
 
 
 CITATION = """\

@@ -19,6 +19,11 @@ Two layouts, chosen by the task:
 
       reverse_string:  0 1 1 = 1 1 0          binary_addition:  1 0 + 1 = 1 1 <end>
 
+* natural text (``tasks/text``: cups, programs, boxes, chess): the task's own `TextLayout`, a sentence per
+  operation and a question before each written answer::
+
+      cups_S5:  There are 5 cups in a row with a ball under cup 1 (...). Swap cups 1 and 2. Where is the ball? cup 2
+
 Word problems default to ``answers="final"``: with every intermediate state written into the text,
 each state is one group product away from the previous one and the task stops measuring state
 tracking. Formal languages keep every continuation set, as in Sarrof et al. The *target* of a row is
@@ -33,6 +38,7 @@ from typing import NamedTuple
 from ..errors import StateTrackError
 from ..tasks import IGNORE
 from ..tasks.chomsky.base import BLANK  # the input symbol of transduction output positions; not written in text
+from ..tasks.text.base import render_layout
 
 ANSWER_MODES = ("final", "all")
 
@@ -46,6 +52,12 @@ def check_answers(answers: str) -> str:
     if answers not in ANSWER_MODES:
         raise StateTrackError(f"answers must be one of {', '.join(ANSWER_MODES)}, got {answers!r}")
     return answers
+
+
+def is_text_task(task) -> bool:
+    """Natural-text tasks (`tasks/text`) write their own sentences; their dataset rows also hold ``text`` and
+    ``target``."""
+    return hasattr(task, "text_layout")
 
 
 class Rendered(NamedTuple):
@@ -77,6 +89,8 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
     scored = [i for i, label in enumerate(labels) if label != IGNORE]
     if not scored:
         raise StateTrackError(f"a row of task {task.name} has no scored position to write as an answer")
+    if is_text_task(task):
+        return Rendered(*render_layout(task.text_layout(input_ids), labels, label_vocab, answers))
     transduction = vocab[input_ids[scored[0]]] == BLANK
     written = set(scored[-1:] if answers == "final" and not transduction else scored)
     text, starts, ends, state_ends = "", [], [], []
@@ -101,14 +115,25 @@ def render_row(task, input_ids, labels, answers: str) -> Rendered:
                     0 if transduction else len(starts) - 1, state_ends, classes)
 
 
+def prompt_and_target(row: Rendered) -> tuple[str, str]:
+    """A rendered row split before its target (what in-context evaluation shows / expects)."""
+    return row.text[:row.starts[row.first]], row.text[row.starts[row.first]:row.ends[-1]].strip()
+
+
+def natural_text_columns(task, batch) -> dict[str, list[str]]:
+    """``text`` and ``target`` of every row of a `Batch` of a natural-text task (the builder's extra columns)."""
+    rows = [render_row(task, ids, labels, default_answers(task)) for ids, labels, _ in batch.rows()]
+    return {"text": [row.text for row in rows], "target": [prompt_and_target(row)[1] for row in rows]}
+
+
 def text_columns(batch: dict, task, answers: str) -> dict:
     """`datasets.map(batched=True)` body: token rows -> text, prompt/target and answer spans."""
     out = {k: [] for k in ("text", "prompt", "target", "answer_starts", "answer_ends", "answer_labels",
                            "state_ends", "state_labels")}
     for input_ids, labels in zip(batch["input_ids"], batch["labels"]):
         row = render_row(task, input_ids, labels, answers)
-        for key, value in (("text", row.text), ("prompt", row.text[:row.starts[row.first]]),
-                           ("target", row.text[row.starts[row.first]:row.ends[-1]].strip()),
+        prompt, target = prompt_and_target(row)
+        for key, value in (("text", row.text), ("prompt", prompt), ("target", target),
                            ("answer_starts", row.starts), ("answer_ends", row.ends), ("answer_labels", row.classes),
                            ("state_ends", row.state_ends), ("state_labels", row.state_classes)):
             out[key].append(value)
