@@ -116,15 +116,17 @@ def no_network(monkeypatch):
 
 def run_both(model, tasks, lengths, mode, out, shots=2):
     """lm-eval's `simple_evaluate` on an export, and `statetrack eval` on the same rows: (lm-eval results,
-    {task: statetrack results}, {task: statetrack samples})."""
+    {task: statetrack results}, {task: statetrack samples}). lm-eval's own ~14,000 task files are not indexed
+    (10 s); `lm_eval --include_path` reads the export beside them the same way."""
     lm_eval = pytest.importorskip("lm_eval")
     from lm_eval.tasks import TaskManager
 
     settings = ExportSettings(mode=mode, shots=shots, **SETTINGS)
     folder = export_tasks(out / "tasks", tasks, lengths, settings=settings, tokenizer=str(model))
+    manager = TaskManager(include_path=str(folder), include_defaults=False)
     lm = lm_eval.simple_evaluate(model="hf", model_args={"pretrained": str(model), "dtype": "float32"},
-                                 tasks=["statetrack"], task_manager=TaskManager(include_path=str(folder)),
-                                 batch_size=4, device="cpu", log_samples=True)
+                                 tasks=["statetrack"], task_manager=manager, batch_size=4, device="cpu",
+                                 log_samples=True)
     ours, samples = {}, {}
     for task in tasks:
         ours[task] = evaluate_incontext(str(model), task, lengths, mode=mode, batch_size=4, log_samples=True,
