@@ -154,6 +154,8 @@ def test_choice_scores_equal_statetrack_eval(llama_path, tmp_path, no_network):
     tasks, lengths = ["S3", "Z2"], [2, (3, 4)]
     lm, ours, samples = run_both(llama_path, tasks, lengths, "choice", tmp_path)
     check_same_accuracy(lm, ours, tasks, lengths, "choice")
+    traced = lm["configs"]["statetrack_S3_len3-4"]["metadata"]["statetrack"]  # carried into lm-eval's results
+    assert (traced["task"], traced["length"], traced["shots"], traced["seed"]) == ("S3", [3, 4], 2, 3)
     for task in tasks:
         theirs = [s for k in lengths for s in lm_samples(lm, task, k)]
         assert [s["arguments"][0][0] for s in theirs] == [s["prompt"] for s in samples[task]]
