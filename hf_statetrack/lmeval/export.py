@@ -10,20 +10,22 @@ shots and ``--num-test`` (both call `query_prompts`), so a checkpoint scores the
 writes, for each task and length, ``statetrack_S5_len4.yaml`` beside ``statetrack_S5_len4.parquet``
 (columns ``prompt``, ``target``, ``label``, ``length``), a group ``statetrack_S5.yaml`` (the mean over
 lengths) and ``statetrack.yaml`` (the mean over tasks). The folder is written in a temporary folder
-beside DIR and renamed at the end, so a refused export leaves nothing behind.
+beside DIR that replaces it only once complete, so a refused export leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
-from datasets import Dataset
 
 from .. import __version__
+from ..data.export import replace_dir
 from ..data.text_format import tokenize_text
 from ..errors import StateTrackError
 from ..tasks import get_task
@@ -87,8 +89,8 @@ def write_length(scratch: Path, out: Path, task, length, settings: ExportSetting
         check_tokenizer(tokenizer, rows, prompts, task, settings.mode)
     name = lmeval_name(task.name, length)
     labels = [answer_labels[-1] for answer_labels in rows["answer_labels"]]  # the final answer's class
-    Dataset.from_dict({"prompt": prompts, "target": rows["target"], "label": labels, "length": rows["length"]}
-                      ).to_parquet(scratch / f"{name}.parquet")
+    pq.write_table(pa.table({"prompt": prompts, "target": rows["target"], "label": labels, "length": rows["length"]}),
+                   scratch / f"{name}.parquet")
     # each token holds at least one character: " " + target, then "\n", fit in this many, whatever the tokenizer
     max_gen_toks = max(map(len, rows["target"])) + 2
     metadata = {"task": task.name, "task_params": task.params, "length": length, "rows": len(prompts),
@@ -110,11 +112,12 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
         check_choices(task, settings)
     tok = load_tokenizer(tokenizer) if tokenizer else None
     out = Path(out_dir).resolve()
-    if out.exists() and not overwrite:
-        raise StateTrackError(f"{out} exists; pass --overwrite or choose another folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise StateTrackError(f"{out} exists and is not empty; pass --overwrite to replace it or choose another folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))  # same file system: rename is atomic
-    scratch.chmod(0o755)  # mkdtemp's 0o700 would follow the folder to its final name
+    # a sibling on the same file system, so the finished folder replaces `out` by renames only
+    scratch = out.with_name(f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
+    scratch.mkdir()
     try:
         groups = []
         for task in resolved:
@@ -124,9 +127,7 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
                 "task": task.name, "task_params": task.params, **asdict(settings), "hf_statetrack": __version__}))
         write_yaml(scratch / f"{GROUP}.yaml", group_config(GROUP, groups, settings.mode, {
             "tasks": [task.name for task in resolved], **asdict(settings), "hf_statetrack": __version__}))
-        if out.exists():
-            shutil.rmtree(out)
-        scratch.rename(out)
+        replace_dir(scratch, out)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise

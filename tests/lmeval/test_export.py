@@ -77,8 +77,12 @@ def test_bad_input_fails_at_export_in_one_line_and_writes_nothing(llama_path, tm
 
 def test_an_existing_folder_needs_overwrite(tmp_path):
     (tmp_path / "tasks").mkdir()
-    with pytest.raises(ValueError, match="exists; pass --overwrite"):
+    (tmp_path / "tasks" / "notes.txt").write_text("keep")
+    with pytest.raises(ValueError, match="exists and is not empty; pass --overwrite"):
         export_tasks(tmp_path / "tasks", ["Z2"], [2], settings=ExportSettings(num_test=2))
+    export_tasks(tmp_path / "tasks", ["Z2"], [2], settings=ExportSettings(num_test=2), overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks"]  # replaced, no staging folder left
+    assert (tmp_path / "tasks" / "statetrack_Z2_len2.yaml").exists() and not (tmp_path / "tasks" / "notes.txt").exists()
 
 
 def answer_one_checkpoint(llama_path, tokenizer, folder):
