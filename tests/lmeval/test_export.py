@@ -13,7 +13,6 @@ from transformers import LlamaForCausalLM
 from hf_statetrack import get_task
 from hf_statetrack.cli import main
 from hf_statetrack.lmeval import configs
-from hf_statetrack.lmeval.configs import metric_key
 from hf_statetrack.lmeval.export import ExportSettings, export_tasks
 from hf_statetrack.training.incontext.prompts import query_prompts
 from hf_statetrack.training.incontext.run import evaluate_incontext
@@ -144,7 +143,7 @@ def lm_samples(lm, task, length):
 
 
 def check_same_accuracy(lm, ours, tasks, lengths, mode):
-    key = metric_key(mode)
+    key = configs.metric_key(mode)
     for task in tasks:
         by_length = [lm["results"][configs.lmeval_name(task, k)][key] for k in lengths]
         assert by_length == pytest.approx([s["sequence_accuracy"] for s in ours[task]["splits"].values()])
@@ -175,7 +174,7 @@ def test_generate_scores_equal_statetrack_eval(llama_path, tokenizer, tmp_path, 
     tasks, lengths = ["Z2", "S3"], [2, 4]
     lm, ours, samples = run_both(model, tasks, lengths, "generate", tmp_path, shots)
     check_same_accuracy(lm, ours, tasks, lengths, "generate")
-    assert 0 < lm["results"]["statetrack_Z2"][metric_key("generate")] < 1
+    assert 0 < lm["results"]["statetrack_Z2"][configs.metric_key("generate")] < 1
     theirs = [s for k in lengths for s in lm_samples(lm, "Z2", k)]
     assert [s["filtered_resps"][0] for s in theirs] == [s["response"] for s in samples["Z2"]] == ["1"] * 16
 
