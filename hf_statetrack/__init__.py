@@ -17,8 +17,7 @@ from .errors import StateTrackError
 from .metrics import load_metric
 from .tasks import get_task, list_tasks
 from .text import text_view
-
-__version__ = "0.1.0"
+from .version import __version__
 
 install_datasets_hook()
 

@@ -9,6 +9,7 @@
     statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 --shots 5   # any causal LM
     statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16
     statetrack sweep eval_configs/quickstart.yaml
+    statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity --test-length 2,4,8,16   # for lm_eval --include_path
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import StateTrackError
+from .evaluation.lmeval.configs import DEFAULT_LENGTHS, DEFAULT_TASKS, MODES
 from .tasks import TASKS, get_task, list_tasks
 from .yaml_loader import parse_yaml
 
@@ -141,7 +143,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_eval(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
-    from .evaluation import evaluate_model
+    from .evaluation.dispatch import evaluate_model
 
     params = generation_kwargs(args, with_common=False) if args.param else None
     results = evaluate_model(args.model, args.task, parse_test_lengths(args.test_length), num_test=args.num_test,
@@ -174,6 +176,43 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     summary = run_sweep(args.config, args.set)
     root = Path(next(iter(summary.values())).output_dir).parent
     print(f"\n{(root / 'summary.md').read_text()}\nsummary, per-run results and plots in {root}/")
+
+
+def cmd_lmeval_export(args: argparse.Namespace) -> None:
+    from .evaluation.lmeval.export import ExportSettings, export_tasks
+
+    settings = ExportSettings(num_test=args.num_test, shots=args.shots, seed=args.seed, mode=args.mode,
+                              max_choices=args.max_choices)
+    out = export_tasks(args.out, args.tasks, parse_test_lengths(args.test_length), settings=settings,
+                       tokenizer=args.tokenizer, overwrite=args.overwrite)
+    print(f"wrote {out}: lm_eval --model hf --model_args pretrained=<model> --include_path {out} --tasks statetrack")
+
+
+def add_lmeval_parser(sub) -> None:
+    """``statetrack lm-eval export DIR ...``: a subcommand group, so later lm-eval tools sit beside export."""
+    p = sub.add_parser("lm-eval", help="our tasks as EleutherAI lm-evaluation-harness tasks",
+                       description="example: statetrack lm-eval export lmeval_tasks --tasks S5 A5 --test-length 2,4,8")
+    lsub = p.add_subparsers(dest="lmeval_command", required=True)
+    e = lsub.add_parser("export", help="write tasks as a folder that lm_eval reads with --include_path",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="examples: statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity "
+                                    "--test-length 2,4,8,16\n  lm_eval --model hf --model_args pretrained="
+                                    "EleutherAI/pythia-160m --include_path lmeval_tasks --tasks statetrack")
+    e.add_argument("out", metavar="DIR", help="output folder (must not exist, or pass --overwrite)")
+    e.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS), metavar="TASK",
+                   help=f"task names or group specs (default: {' '.join(DEFAULT_TASKS)})")
+    e.add_argument("--test-length", default=",".join(map(str, DEFAULT_LENGTHS)),
+                   help="comma-separated lengths or ranges, one lm-eval task each (default: %(default)s)")
+    e.add_argument("--num-test", type=int, default=1000, help="rows per length, as statetrack eval's --num-test")
+    e.add_argument("--shots", type=int, default=3, help="solved rows written before each query (default: 3)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--mode", choices=MODES, default="generate",
+                   help="generate: greedy answer, exact match on its first line; choice: likeliest state (acc)")
+    e.add_argument("--max-choices", type=int, default=128, help="--mode choice refuses tasks with more states")
+    e.add_argument("--tokenizer", default=None,
+                   help="a Hub id or folder: refuse, at export, tasks this tokenizer cannot write")
+    e.add_argument("--overwrite", action="store_true")
+    e.set_defaults(func=cmd_lmeval_export)
 
 
 def add_model_args(parser: argparse.ArgumentParser, command: str) -> None:
@@ -256,6 +295,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="experiment YAML with a sweep: section")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
     p.set_defaults(func=cmd_sweep)
+
+    add_lmeval_parser(sub)
 
     p = sub.add_parser("demo", help="the quick demonstration that `make demo` runs", description="example: "
                        "statetrack demo")

@@ -1,6 +1,4 @@
 """Evaluating checkpoints on tasks, by length: our token checkpoints (`checkpoint`), any causal LM in
-context (`incontext`), and `dispatch.evaluate_model`, which picks one (`statetrack eval`)."""
-
-from .dispatch import evaluate_model
-
-__all__ = ["evaluate_model"]
+context (`incontext`), `dispatch.evaluate_model`, which picks one (`statetrack eval`), and our tasks
+exported as lm-evaluation-harness tasks (`lmeval`). Nothing is imported here: `statetrack` reads the
+lm-eval defaults without loading torch."""

@@ -8,21 +8,22 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import AutoConfig, PreTrainedTokenizerFast
+from transformers import AutoConfig
 
 from hf_statetrack import get_task, load_dataset, text_view
 from hf_statetrack.checkpoints import default_output_dir, load_causal_lm
 from hf_statetrack.cli import main
 from hf_statetrack.data.params import GenerationParams
 from hf_statetrack.errors import StateTrackError
-from hf_statetrack.evaluation import evaluate_model
+from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.evaluation.incontext import prompts as incontext_prompts
 from hf_statetrack.evaluation.incontext import run as incontext_eval
 from hf_statetrack.evaluation.incontext.choice import ChoiceScorer, full_sequence_scores, sequence_logprobs
 from hf_statetrack.evaluation.incontext.prompts import make_queries, shot_indices
 from hf_statetrack.evaluation.incontext.run import exact_match
 from hf_statetrack.tasks import IGNORE
+
+from .tiny_checkpoints import letters_only_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -180,15 +181,6 @@ def test_cli_end_to_end(llama_path, tmp_path, capsys):
     assert "test@3-4" in capsys.readouterr().out
     assert list(json.loads((out / "results.json").read_text())["splits"]) == ["test@2", "test@3-4"]
     assert len(read_samples(out)) == 10
-
-
-def letters_only_checkpoint(llama_path, folder):
-    """The tiny Llama with a word-level tokenizer that knows no digits: S3 answers become <unk>."""
-    shutil.copytree(llama_path, folder)
-    tok = Tokenizer(models.WordLevel({"<unk>": 0, "=": 1, "a": 2}, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<unk>").save_pretrained(folder)
-    return folder
 
 
 @pytest.mark.parametrize("case,extra,message", [

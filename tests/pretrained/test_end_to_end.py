@@ -3,7 +3,7 @@ format, with generation and choice agreeing with the Trainer's teacher-forced an
 
 import pytest
 
-from hf_statetrack.evaluation import evaluate_model
+from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.experiments.config import from_dict
 from hf_statetrack.experiments.run import run_experiment
 

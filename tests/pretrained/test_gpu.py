@@ -8,7 +8,7 @@ import torch
 import yaml
 
 from hf_statetrack.checkpoints import default_dtype, load_causal_lm
-from hf_statetrack.evaluation import evaluate_model
+from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.experiments.config import load_config
 from hf_statetrack.experiments.run import run_experiment
 

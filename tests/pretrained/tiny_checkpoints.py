@@ -6,6 +6,7 @@ tokenizer is trained by the `tokenizers` library on task text, so digits and sym
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
@@ -85,4 +86,13 @@ def save_checkpoint(folder: Path, kind: str, tokenizer) -> Path:
     model = tiny_model(kind, len(tokenizer), tokenizer)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    return folder
+
+
+def letters_only_checkpoint(llama_path, folder):
+    """The tiny Llama with a word-level tokenizer that knows no digits: S3 answers become <unk>."""
+    shutil.copytree(llama_path, folder)
+    tok = Tokenizer(models.WordLevel({"<unk>": 0, "=": 1, "a": 2}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<unk>").save_pretrained(folder)
     return folder

@@ -6,11 +6,11 @@ from math import comb
 
 import numpy as np
 import pytest
-from hf_statetrack.data.text_format import render_row
 
 from hf_statetrack import get_task
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks.text.chess_games import OPENINGS, PIECE_LABELS
+from hf_statetrack.text import render_row
 
 chess = pytest.importorskip("chess")
 

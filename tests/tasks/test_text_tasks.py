@@ -9,13 +9,13 @@ import string
 
 import numpy as np
 import pytest
-from hf_statetrack.data.text_format import render_row
 
 from hf_statetrack import get_task, load_dataset, text_view
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.tasks.group_specs import symmetric
 from hf_statetrack.tasks.word_problem import WordProblemTask
+from hf_statetrack.text import render_row
 
 SMALL = {  # name -> parameters small enough for fast tests (and for the tiny checkpoints' context)
     "cups_S5": {}, "cups_S3": {"answer": "arrangement"}, "cups_S4": {"generators": "all"},

@@ -66,6 +66,20 @@ def repeatable(cache) -> bool:
     return bool(layers) and all(hasattr(layer, "batch_repeat_interleave") for layer in layers)
 
 
+def split_candidates(tokenizer, prompt: str, candidates: list[str]) -> tuple[list[int], list[list[int]]] | None:
+    """(the prompt's tokens, each candidate's tokens after them), or None if appending a candidate
+    re-tokenizes the prompt; raises if a candidate's tokens cannot be told apart from the prompt's."""
+    head = tokenizer(prompt)["input_ids"]
+    texts = joined(prompt, candidates)
+    enc = tokenizer([t for t, _, _ in texts], return_offsets_mapping=True)
+    tails = []
+    for ids, labels in zip(enc["input_ids"], candidate_labels(tokenizer, enc, texts)):
+        if ids[:len(head)] != head or any(label == IGNORE for label in labels[len(head):]):
+            return None
+        tails.append(ids[len(head):])
+    return head, tails
+
+
 class ChoiceScorer:
     """Scores candidates prompt by prompt on the shared-prefix path where it applies (see the module docstring)."""
 
@@ -79,21 +93,8 @@ class ChoiceScorer:
                          full_sequence_scores(self.model, self.tokenizer, [p], self.candidates, self.batch_size)[0]
                          for row, p in zip(rows, prompts)])
 
-    def split(self, prompt: str) -> tuple[list[int], list[list[int]]] | None:
-        """(the prompt's tokens, each candidate's tokens after them), or None if appending a candidate
-        re-tokenizes the prompt."""
-        head = self.tokenizer(prompt)["input_ids"]
-        texts = joined(prompt, self.candidates)
-        enc = self.tokenizer([t for t, _, _ in texts], return_offsets_mapping=True)
-        tails = []
-        for ids, labels in zip(enc["input_ids"], candidate_labels(self.tokenizer, enc, texts)):
-            if ids[:len(head)] != head or any(label == IGNORE for label in labels[len(head):]):
-                return None
-            tails.append(ids[len(head):])
-        return head, tails
-
     def shared_prefix_scores(self, prompt: str) -> np.ndarray | None:
-        split = self.split(prompt)
+        split = split_candidates(self.tokenizer, prompt, self.candidates)
         if split is None:
             return None
         device, (head_ids, tails) = self.model.device, split

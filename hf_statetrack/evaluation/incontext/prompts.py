@@ -108,9 +108,12 @@ def check_single_answer(rows: dict, task_name: str, length) -> None:
                               f"have targets of up to {max(counts)} answers; use --mode generate")
 
 
-def make_queries(task, length, split: str, *, tokenizer, answers: str, shots: int, seed: int, num_test: int,
-                 meta: dict | None, single: bool) -> list[Query]:
-    """Every test row of one length as a `Query` (see the module docstring); `single`: choice mode's check."""
+def query_prompts(task, length, *, answers: str, shots: int, seed: int, num_test: int, meta: dict | None,
+                  single: bool) -> tuple[dict, list[str]]:
+    """Every test row of one length (its text columns) and the prompt each is asked with, shots included.
+
+    Needs no tokenizer: `statetrack lm-eval export` writes these same prompts for lm-evaluation-harness.
+    `single`: choice mode's check that each target is one answer."""
     test = test_set(meta, task.name, length, num_test, seed, task.params)
     if len(test) == 0:
         raise StateTrackError(f"no test rows of {task.name} at length {length} (all its strings are in the "
@@ -118,11 +121,17 @@ def make_queries(task, length, split: str, *, tokenizer, answers: str, shots: in
     rows = text_view(test, task, answers)[:]
     if single:
         check_single_answer(rows, task.name, length)
-    budgets = target_token_counts(rows, tokenizer)
     pool = shot_pool(task, length, shots, seed, answers)
-    queries = []
-    for i, (text, budget) in enumerate(zip(rows["text"], budgets)):
-        shot_texts = [pool[j] for j in shot_indices(pool, text, shots, seed, i)]
-        queries.append(Query(split, rows["length"][i], build_prompt(shot_texts, rows["prompt"][i]), rows["target"][i],
-                             rows["answer_labels"][i][-1], budget, budget + (1 if shots else 0)))
-    return queries
+    prompts = [build_prompt([pool[j] for j in shot_indices(pool, text, shots, seed, i)], prompt)
+               for i, (text, prompt) in enumerate(zip(rows["text"], rows["prompt"]))]
+    return rows, prompts
+
+
+def make_queries(task, length, split: str, *, tokenizer, answers: str, shots: int, seed: int, num_test: int,
+                 meta: dict | None, single: bool) -> list[Query]:
+    """Every test row of one length as a `Query` (see the module docstring); `single`: choice mode's check."""
+    rows, prompts = query_prompts(task, length, answers=answers, shots=shots, seed=seed, num_test=num_test, meta=meta,
+                                  single=single)
+    budgets = target_token_counts(rows, tokenizer)
+    return [Query(split, rows["length"][i], prompt, rows["target"][i], rows["answer_labels"][i][-1], budget,
+                  budget + (1 if shots else 0)) for i, (prompt, budget) in enumerate(zip(prompts, budgets))]
