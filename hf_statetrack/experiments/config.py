@@ -60,7 +60,7 @@ def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
 @dataclass
 class ModelSection:
     preset: str | None = field(default=None, metadata={
-        "help": "transformer, gpt2, mamba, mamba2, lstm, gru, rnn, mamba_negeig, ids4, deltanet"})
+        "help": "a model preset, one of hf_statetrack.models.list_presets(); an unknown name lists them"})
     pretrained: str | None = field(default=None, metadata={"help": "a Hub id or a local checkpoint folder"})
     knobs: dict = field(default_factory=dict, metadata={
         "help": "a preset's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})

@@ -8,6 +8,7 @@ layer turns it into Arrow rows ``input_ids``, ``labels`` (-100 = not scored), ``
 from __future__ import annotations
 
 import inspect
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -99,8 +100,9 @@ class Task:
             raise StateTrackError(f"{what} must be at least {self.min_length} for task {self.name}, got {length}")
 
 
-def check_task_params(task_cls: type, name: str, params: dict, fixed: dict = ()) -> None:
-    """Unknown keyword -> one line listing the parameters the task does take (those not fixed by its name)."""
+def check_task_params(task_cls: type, name: str, params: dict, fixed: Collection[str] = ()) -> None:
+    """Unknown keyword -> one line listing the parameters the task does take (those not in `fixed`, the
+    parameter names its registered name already sets)."""
     accepted = [name for name, p in inspect.signature(task_cls.__init__).parameters.items()
                 if name != "self" and name not in fixed and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     unknown = sorted(set(params) - set(accepted))

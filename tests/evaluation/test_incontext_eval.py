@@ -22,8 +22,7 @@ from hf_statetrack.evaluation.incontext.choice import ChoiceScorer, full_sequenc
 from hf_statetrack.evaluation.incontext.prompts import make_queries, shot_indices
 from hf_statetrack.evaluation.incontext.run import exact_match
 from hf_statetrack.tasks import IGNORE
-
-from .tiny_checkpoints import letters_only_checkpoint
+from tests.pretrained.tiny_checkpoints import letters_only_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -146,7 +146,7 @@ def check_same_accuracy(lm, ours, tasks, lengths, mode):
     key = configs.metric_key(mode)
     for task in tasks:
         by_length = [lm["results"][configs.lmeval_name(task, k)][key] for k in lengths]
-        assert by_length == pytest.approx([s["sequence_accuracy"] for s in ours[task]["splits"].values()])
+        assert by_length == pytest.approx([s["sequence_accuracy"] for s in ours[task].splits.values()])
         assert lm["results"][configs.lmeval_name(task)][key] == pytest.approx(sum(by_length) / len(by_length))
     mean = sum(lm["results"][configs.lmeval_name(t)][key] for t in tasks) / len(tasks)
     assert lm["results"]["statetrack"][key] == pytest.approx(mean)

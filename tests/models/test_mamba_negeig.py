@@ -171,7 +171,7 @@ PARITY = dict(vocab_size=2, num_labels=2, num_layers=1, hidden_size=32, state_si
 
 
 def test_one_layer_learns_parity_beyond_the_training_length_where_mamba_does_not(one_thread):
-    """SCIENCE.md section 5: decays in (0, 1) cannot flip a state's sign, decays in (-1, 1) can.
+    """Sarrof et al. 2024, Grazzi et al. 2024: decays in (0, 1) cannot flip a state's sign, decays in (-1, 1) can.
     Over seeds 0-9: mamba_negeig 0.87-1.00 (mean 0.96), Mamba 0.49-0.51."""
     torch.manual_seed(0)
     negeig = MambaNegEigForTokenClassification(Preset(*PRESET)(**PARITY))

@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import hf_statetrack.tasks.formal_languages.context_free  # noqa: F401  (registration)
+import hf_statetrack.tasks.formal_languages.nonregular  # noqa: F401  (registration)
 from hf_statetrack import StateTrackError, get_task, list_tasks, load_dataset
 from hf_statetrack.tasks import IGNORE
 

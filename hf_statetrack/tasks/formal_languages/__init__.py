@@ -1,3 +1,3 @@
 """The formal languages of Sarrof et al. 2024 and bounded Dyck, labelled with continuation sets."""
 
-from . import context_free, regular  # noqa: F401  (registration)
+from . import nonregular, regular  # noqa: F401  (registration)
