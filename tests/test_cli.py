@@ -35,8 +35,8 @@ def test_tasks_name_shows_the_text_format(capsys, name, answers):
     (["generate", "S5", "--train-length", "5", "--num-train", "1", "--num-test", "1", "--param", "oops",
       "--out", "x"], "error: --param takes KEY=VALUE"),
 ])
-def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
-    os.chdir(tmp_path)
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)  # restored after the test
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1

@@ -13,7 +13,10 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "eval_configs").glob("*.
 def test_eval_config_is_valid(path):
     cfg = load_config(path)
     assert cfg.output_dir.startswith("outputs/")
-    assert cfg.format == ("text" if cfg.model.pretrained else "token")
+    task = cfg.generation_params().task()  # the task, its parameters and lengths resolve
+    assert task.name == cfg.task["name"] and len(task.label_vocab) > 1
+    args = cfg.training_arguments()  # every training field is one TrainingArguments accepts
+    assert args.output_dir == cfg.output_dir
 
 
 def test_configs_exist():

@@ -9,6 +9,7 @@ import yaml
 
 from hf_statetrack.checkpoints import default_dtype, load_causal_lm
 from hf_statetrack.evaluation.dispatch import evaluate_model
+from hf_statetrack.evaluation.incontext import run as incontext_run
 from hf_statetrack.experiments.config import load_config
 from hf_statetrack.experiments.run import run_experiment
 
@@ -21,10 +22,21 @@ def test_causal_lms_load_in_bf16_where_the_gpu_supports_it(llama_path):
 
 
 @pytest.mark.parametrize("mode", ["generate", "choice"])
-def test_incontext_eval_runs_on_the_gpu(mamba_path, tmp_path, mode):
-    results = evaluate_model(str(mamba_path), "S3", [2, 4], num_test=20, mode=mode, output_dir=str(tmp_path / "out"))
-    assert list(results.splits) == ["test@2", "test@4"]
-    assert all(0 <= m["token_accuracy"] <= 1 for m in results.splits.values())
+def test_incontext_eval_runs_on_the_gpu(mamba_path, tmp_path, mode, monkeypatch):
+    loaded = []
+
+    def recording_load(path, dtype=None):
+        loaded.append(load_causal_lm(path, dtype))
+        return loaded[-1]
+
+    monkeypatch.setattr(incontext_run, "load_causal_lm", recording_load)
+    results = evaluate_model(str(mamba_path), "S3", [2, 4], num_test=20, mode=mode, output_dir=str(tmp_path / "out"),
+                             log_samples=True)
+    assert next(loaded[0].parameters()).device.type == "cuda"  # evaluate_model moved the model to the GPU
+    samples = [json.loads(line) for line in (tmp_path / "out" / "samples.jsonl").read_text().splitlines()]
+    for name, split in results.splits.items():
+        correct = [s["correct"] for s in samples if s["split"] == name]
+        assert split["num_sequences"] == len(correct) == 20 and split["sequence_accuracy"] == sum(correct) / 20
 
 
 def test_finetuning_on_the_gpu_uses_bf16_mixed_precision(llama_path, tmp_path):
