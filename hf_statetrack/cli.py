@@ -173,9 +173,26 @@ def cmd_probe(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from .experiments.sweep import run_sweep
 
-    summary = run_sweep(args.config, args.set)
-    root = Path(next(iter(summary.values())).output_dir).parent
-    print(f"\n{(root / 'summary.md').read_text()}\nsummary, per-run results and plots in {root}/")
+    print_sweep(run_sweep(args.config, args.set, seeds=args.seeds, output_dir=args.output_dir))
+
+
+def print_sweep(summary: dict) -> None:
+    root = Path(next(iter(summary.values()))[0].output_dir).parents[1]
+    shown = [f for f in ("report.md", "search.md", "summary.md") if (root / f).is_file()][0]
+    print(f"\n{(root / shown).read_text()}\nsummary, per-run results and plots in {root}/")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .experiments import reproduce
+
+    if args.list:
+        print(reproduce.list_reproductions())
+    elif not args.name:
+        raise StateTrackError("name a reproduction (statetrack reproduce --list shows them)")
+    elif args.dry_run:
+        print(reproduce.plan(args.name, args.scale, args.seeds, args.set, args.output_dir))
+    else:
+        print_sweep(reproduce.reproduce(args.name, args.scale, args.seeds, args.set, args.output_dir))
 
 
 def cmd_lmeval_export(args: argparse.Namespace) -> None:
@@ -224,6 +241,13 @@ def add_model_args(parser: argparse.ArgumentParser, command: str) -> None:
                         f"outputs/{command}/<model name>-<task> for Hub ids")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+
+
+def add_sweep_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=int, default=None, help="train every point with N seeds (data and init "
+                        "vary together; default: the config's seeds:, else 1; reproduce --scale paper: 3)")
+    parser.add_argument("--output-dir", default=None, help="default: the config's output_dir")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -293,8 +317,20 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run every combination of a config's sweep: section and summarise",
                        description="example: statetrack sweep eval_configs/quickstart.yaml")
     p.add_argument("config", help="experiment YAML with a sweep: section")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
+    add_sweep_args(p)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("reproduce", help="a paper's headline experiment: illusion_of_state, "
+                       "sarrof_formal_languages, negative_eigenvalues",
+                       description="examples: statetrack reproduce --list; statetrack reproduce illusion_of_state "
+                                   "--dry-run; statetrack reproduce negative_eigenvalues --seeds 3")
+    p.add_argument("name", nargs="?", help="the reproduction (see --list)")
+    p.add_argument("--list", action="store_true", help="list the reproductions")
+    p.add_argument("--scale", default="cpu", help="cpu (default: minutes on a laptop) or paper (the paper's "
+                   "protocol, for GPUs)")
+    p.add_argument("--dry-run", action="store_true", help="print every run, their count and the time estimate")
+    add_sweep_args(p)
+    p.set_defaults(func=cmd_reproduce)
 
     add_lmeval_parser(sub)
 

@@ -160,15 +160,16 @@ def plot_splits(results: Results, out: Path) -> None:
 
 
 @contextmanager
-def figure(path: Path):
-    """A matplotlib axes (headless backend) whose figure is laid out, saved to `path` and closed afterwards."""
+def figure(path: Path, panels: int = 1):
+    """Matplotlib axes (headless backend; a list of `panels` side by side when panels > 1) whose figure is laid
+    out, saved to `path` under a temporary name, renamed and closed afterwards."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    yield ax
+    fig, axes = plt.subplots(1, panels, figsize=(7, 4.2) if panels == 1 else (4.6 * panels, 4.2), squeeze=False)
+    yield axes[0, 0] if panels == 1 else list(axes[0])
     fig.tight_layout()
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # renamed into place: never a half-written plot
     fig.savefig(tmp, dpi=120)

@@ -50,7 +50,7 @@ def test_cli_eval_takes_task_parameters(llama_path, tmp_path, capsys):
             str(tmp_path / "out")]
     assert main(argv) == 0
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert saved["task"]["task_params"]["answer"] == "arrangement" and saved["incontext"]["candidates"] == 6
+    assert saved["task"]["task_params"]["answer"] == "arrangement" and saved["settings"]["candidates"] == 6
 
 
 @pytest.mark.parametrize("name", list(SMALL))

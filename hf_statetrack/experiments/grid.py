@@ -1,0 +1,136 @@
+"""The grid of a sweep and its runs: points (one per combination of swept values), seeds, and running a
+point's seed or reading it back when its folder already holds results for the identical config.
+Shared by the plain sweep (`sweep`) and the minimum-depth search (`search`)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import StateTrackError
+from ..results import Results, percent
+from ..scoring import SUMMARY_KEYS
+from .config import ExperimentConfig, ModelSection, from_dict, resolved, set_dotted
+from .run import run_experiment
+
+SWEEP_KEYS = ("sweep", "seeds", "search", "report", "estimate_s_per_run")
+
+
+@dataclass
+class Point:
+    name: str  # folder name of the grid point: task, model label and the other swept values
+    values: dict  # swept key -> value
+    raw: dict  # the point's full experiment config (before seeds)
+
+    def config(self, root: Path, seed: int) -> ExperimentConfig:
+        run = copy.deepcopy(self.raw)
+        run["task"]["seed"] = seed
+        run["output_dir"] = str(root / self.name / f"seed{seed}")
+        return from_dict(run)
+
+
+def expand(raw: dict) -> list[Point]:
+    """One `Point` for every combination of the sweep values. The key ``variant`` sweeps settings that go
+    together: each value is a mapping of dotted keys set at once, e.g. a model with its learning rate."""
+    sweep = raw.get("sweep") or {}
+    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
+        raise StateTrackError("sweep: must map dotted keys to non-empty lists, e.g. sweep: {task.name: [S5, A5]}")
+    if not all(isinstance(v, dict) for v in sweep.get("variant", [])):
+        raise StateTrackError("sweep.variant must list mappings of dotted keys, e.g. "
+                              "[{model: {preset: lstm}, training.learning_rate: 1.0e-3}]")
+    base = {k: v for k, v in raw.items() if k not in SWEEP_KEYS}
+    shown, points = varying(sweep), []
+    for values in itertools.product(*sweep.values()):
+        run = copy.deepcopy(base)
+        for key, value in zip(sweep, values):
+            for dotted, setting in (value.items() if key == "variant" else [(key, value)]):
+                set_dotted(run, dotted, setting)
+        points.append(Point(point_name(run, dict(zip(sweep, values)), shown), dict(zip(sweep, values)), run))
+    names = [p.name for p in points]
+    if len(set(names)) != len(names):
+        raise StateTrackError("two sweep runs would share a folder name; vary the model label or task name")
+    return points
+
+
+SHOWN = {"task.name", "model.preset", "model.pretrained", "model.num_layers", "model.hidden_size"}  # in the label
+
+
+def flat(values: dict, prefix: str = "") -> dict:
+    """Nested sweep values as dotted keys: {"variant": {"model": {"preset": "x"}}} -> {"model.preset": "x"}."""
+    out = {}
+    for key, value in values.items():
+        dotted = key if key == "variant" and not prefix else f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat(value, "" if dotted == "variant" else f"{dotted}."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def varying(sweep: dict) -> set[str]:
+    """The dotted keys whose value differs between the points of the sweep (what a folder name must show)."""
+    rows = [flat(dict(zip(sweep, values))) for values in itertools.product(*sweep.values())]
+    keys = {k for row in rows for k in row}
+    return {k for k in keys if len({repr(row.get(k)) for row in rows}) > 1}
+
+
+def point_name(run: dict, values: dict, shown: set[str] | None = None) -> str:
+    """"A5-lstm-L1-H64-train_length4": the task, the model label, then every other value that varies."""
+    settings = flat(values)
+    keys = [k for k in settings if k not in SHOWN and (shown is None or k in shown)]
+    extra = [f"{k.split('.')[-1]}{'-'.join(map(str, v)) if isinstance(v, list) else v}"
+             for k, v in ((k, settings[k]) for k in keys)]
+    return "-".join([run["task"]["name"], ModelSection.from_dict(run["model"]).label(), *extra])
+
+
+def seed_list(raw: dict, seeds: int | None) -> list[int]:
+    count = raw.get("seeds", 1) if seeds is None else seeds
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise StateTrackError(f"seeds must be a whole number >= 1, got {count!r}")
+    first = (raw.get("task") or {}).get("seed", 0)
+    return list(range(first, first + count))
+
+
+def finished(cfg: ExperimentConfig) -> Results | None:
+    """The results already in the run's folder, if they were written for this exact resolved config."""
+    path = Path(cfg.output_dir) / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        results = Results.read(path)
+    except StateTrackError:
+        return None  # unreadable: retrain
+    wanted = json.loads(json.dumps(resolved(cfg.to_dict()), default=str))
+    return results if results.settings.get("experiment") == wanted else None
+
+
+def run_or_reuse(cfg: ExperimentConfig, label: str) -> Results:
+    results = finished(cfg)
+    if results is not None:
+        print(f"=== {label}: reusing the finished run in {cfg.output_dir} (same config) ===", flush=True)
+        return results
+    print(f"\n=== {label} ===", flush=True)
+    run_experiment(cfg)
+    return Results.read(cfg.output_dir)  # from the folder, as any reader of the sweep would
+
+
+def mean_std(values: list[float]) -> str:
+    """Percent "97.2 ± 1.3" over seeds ("97.2" for one seed)."""
+    if len(values) == 1:
+        return percent(values[0])
+    return f"{percent(float(np.mean(values)))} ± {percent(float(np.std(values, ddof=1)))}"
+
+
+def seed_stats(runs: list[Results], split: str = "test") -> dict:
+    """Per metric: the per-seed values, their mean and std (ddof 1), over the runs of one point."""
+    stats = {}
+    for key in (*SUMMARY_KEYS, "max_length_at_threshold"):
+        values = [float(r.splits[split][key]) for r in runs]
+        stats[key] = {"per_seed": values, "mean": float(np.mean(values)),
+                      "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+    return stats

@@ -1,0 +1,117 @@
+"""Reports that put a sweep's results next to the papers' (``report: NAME`` in a sweep config).
+
+Each writes ``report.md`` in the sweep's folder from the runs' `Results` (and ``search.json``), so the
+same YAML gives the same report under ``statetrack sweep`` and ``statetrack reproduce``:
+
+* ``illusion_of_state``: the minimum-depth table by length, and per architecture whether it shows the
+  paper's shape (one layer everywhere for recurrent models; depth growing with length otherwise).
+* ``sarrof_formal_languages``: sequence accuracy per language, layers and length bin, ours / the paper's.
+* ``negative_eigenvalues``: scaled accuracy (acc - chance) / (1 - chance) by task and model: mean, median
+  and max over seeds, as Grazzi et al. report it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..registry import Registry
+from ..results import Results, atomic_write, percent, table
+from ..tasks import get_task
+from .papers import GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_MAMBA
+from .search import column, point_model
+
+REPORTS = Registry("report")
+RECURRENT = ("lstm", "gru", "rnn", "ids4")
+
+
+def write_report(name: str, root: Path, summary: dict[str, list[Results]], raw: dict) -> Path:
+    text = REPORTS.lookup(name)(root, summary, raw)
+    atomic_write(root / "report.md", text)
+    return root / "report.md"
+
+
+def model_of(results: Results) -> dict:
+    return results.settings["experiment"]["model"]
+
+
+def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
+    records = json.loads((root / "search.json").read_text())
+    by = next((k for k in records[0]["point"] if "length" in k), None)
+    lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "",
+             (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
+             f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
+    curves: dict[tuple, list] = {}
+    for r in records:
+        arch = point_model(r["point"]).get("preset", "?")
+        curves.setdefault((r["point"].get("task.name"), arch), []).append((column(r["point"][by]), r["min"]))
+    for (task, arch), points in curves.items():
+        mins = [m for _, m in points]
+        shown = ", ".join(f"{length}: {m if m is not None else 'none'}" for length, m in points)
+        if arch in RECURRENT:
+            one = all(m == 1 for m in mins)
+            verdict = "agrees (one layer everywhere)" if one else "differs: needs more than one layer"
+        else:
+            known = [m for m in mins if m is not None]
+            grows = known == sorted(known) and (None in mins or len(set(known)) > 1)
+            verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
+        lines.append(f"* {task} · {arch}: {shown} -> {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def best_by_validation(summary: dict) -> dict[tuple, list[Results]]:
+    """(language, layers) -> the runs of the point with the best mean validation sequence accuracy: Sarrof et al.
+    pick the learning rate on validation, never on test."""
+    best: dict[tuple, list[Results]] = {}
+    for runs in summary.values():
+        key = (runs[0].task["name"], model_of(runs[0]).get("num_layers"))
+        score = np.mean([r.splits["validation"]["sequence_accuracy"] for r in runs if "validation" in r.splits] or [0])
+        if key not in best or score > best[key][0]:
+            best[key] = (score, runs)
+    return {key: runs for key, (_, runs) in best.items()}
+
+
+def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
+    """Rows: languages; columns: layers x bins, "ours / paper" sequence accuracy % (ours: mean over seeds)."""
+    cells: dict[str, dict] = {}
+    bins: list[str] = []
+    for (language, layers), runs in best_by_validation(summary).items():
+        for i, split in enumerate(s for s in runs[0].splits if s.startswith("test")):
+            bins = bins if split in bins else [*bins, split]
+            ours = float(np.mean([r.splits[split]["sequence_accuracy"] for r in runs]))
+            paper = SARROF_MAMBA.get(language, {}).get(layers, ())
+            theirs = paper[i] if i < len(paper) and paper[i] is not None else None
+            cells.setdefault(language, {})[(layers, split)] = f"{percent(ours)} / " + (
+                "-" if theirs is None else f"{theirs:g}")
+    keys = sorted({k for row in cells.values() for k in row}, key=lambda k: (k[0], bins.index(k[1])))
+    header = ["language", *(f"{layers} layer{'s' * (layers != 1)}, {split}" for layers, split in keys)]
+    lines = ["# Sarrof et al.: Mamba on formal languages, sequence accuracy % (ours / paper)", "",
+             "Ours: mean over seeds, learning rate chosen on validation where several were run; paper: Sarrof, "
+             "Veitsman & Hahn 2024 ('-': not reported).", ""]
+    lines += table(header, [[language, *(row.get(k, "") for k in keys)] for language, row in sorted(cells.items())])
+    return "\n".join(lines) + "\n"
+
+
+def scaled(accuracy: float, task_name: str) -> float:
+    chance = 1 / len(get_task(task_name).label_vocab)
+    return (accuracy - chance) / (1 - chance)
+
+
+def negative_eigenvalues(root: Path, summary: dict, raw: dict) -> str:
+    rows = []
+    for runs in summary.values():
+        model = model_of(runs[0])
+        negative = model.get("allow_negative_eigenvalues", model.get("preset") in ("mamba_negeig", "deltanet"))
+        values = [scaled(r.splits["test"]["sequence_accuracy"], r.task["name"]) for r in runs]
+        rows.append([runs[0].task["name"], model.get("preset"), "[-1, 1]" if negative else "[0, 1]",
+                     f"{np.mean(values):.2f}", f"{np.median(values):.2f}", f"{np.max(values):.2f}", len(values)])
+    lines = ["# Negative eigenvalues: scaled test accuracy (acc - chance) / (1 - chance)", "",
+             f"Paper: {GRAZZI_SHAPE}. Max over seeds is shown because the paper reports it; read the mean.", ""]
+    lines += table(["task", "model", "transition range", "mean", "median", "max", "seeds"], rows, numeric_from=3)
+    return "\n".join(lines) + "\n"
+
+
+for _report in (illusion_of_state, sarrof_formal_languages, negative_eigenvalues):
+    REPORTS.register(_report.__name__, _report)

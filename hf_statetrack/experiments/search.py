@@ -1,0 +1,161 @@
+"""Minimum-depth search, a sweep feature any config can use (the Illusion of State's headline quantity):
+
+    sweep: {task.name: [Z60, A5], task.train_length: [2, 4, 8], model: [...]}
+    search: {min: model.num_layers, values: [1, 2, 3, 4], split: test, metric: sequence_accuracy, threshold: 0.9}
+
+For every grid point the `values` are tried in order; the search stops at the first whose `split` /
+`metric`, averaged over the seeds, reaches `threshold`. Writes ``search.json`` (per point: the first
+passing value or null, the values tried, every seed's score), ``search.md`` (rows: the point without its
+length; columns: the length; cells: the minimum or ``>4``) and ``min_depth_by_length.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import StateTrackError
+from ..registry import did_you_mean
+from ..results import Results, atomic_write, figure, table
+from ..scoring import SUMMARY_KEYS
+from .config import set_dotted
+from .grid import Point, point_name, run_or_reuse
+
+
+@dataclass
+class SearchSpec:
+    key: str  # the searched config key, e.g. model.num_layers
+    values: list  # tried in this order
+    split: str = "test"
+    metric: str = "sequence_accuracy"
+    threshold: float = 0.9
+    by: str | None = None  # the swept key that gives the columns of search.md (a length)
+
+    @classmethod
+    def from_raw(cls, raw, sweep: dict) -> SearchSpec:
+        if not isinstance(raw, dict) or "min" not in raw or not isinstance(raw.get("values"), list) \
+                or not raw["values"]:
+            raise StateTrackError("search: needs {min: <dotted key>, values: [v1, v2, ...]}, e.g. "
+                                  "{min: model.num_layers, values: [1, 2, 3]}")
+        fields = {"min": "key", **{f.name: f.name for f in dataclasses.fields(cls) if f.name != "key"}}
+        unknown = [k for k in raw if k not in fields]
+        if unknown:
+            raise StateTrackError(f"unknown key {unknown[0]!r} in search; {did_you_mean(unknown[0], fields)}"
+                                  f"valid keys: {', '.join(fields)}")
+        spec = cls(**{fields[k]: v for k, v in raw.items()})
+        if spec.metric not in SUMMARY_KEYS:
+            raise StateTrackError(f"search.metric must be one of {', '.join(SUMMARY_KEYS)}, got {spec.metric!r}")
+        if isinstance(spec.threshold, bool) or not isinstance(spec.threshold, (int, float)) \
+                or not 0 < spec.threshold <= 1:
+            raise StateTrackError(f"search.threshold must be a number in (0, 1], got {spec.threshold!r}")
+        if spec.key in sweep:
+            raise StateTrackError(f"search.min {spec.key!r} is also swept; search it or sweep it, not both")
+        spec.by = spec.by or next((k for k in sweep if "length" in k), None)
+        return spec
+
+    def at(self, point: Point, value) -> Point:
+        """The grid point with the searched key set to `value`."""
+        raw = json.loads(json.dumps(point.raw))
+        set_dotted(raw, self.key, value)
+        values = {**point.values, self.key: value}
+        name = point_name(raw, values)
+        return Point(name if name != point.name else f"{point.name}-{self.key.split('.')[-1]}{value}", values, raw)
+
+    def expand(self, points: list[Point]) -> list[Point]:
+        return [self.at(p, v) for p in points for v in self.values]
+
+
+def run_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> dict[str, list[Results]]:
+    """Search every point; write search.json/.md/.png; return every trained point -> its per-seed results."""
+    summary, records = {}, []
+    for i, point in enumerate(points, start=1):
+        record = {"point": point.values, "min": None, "tried": [], "scores": {}}
+        for value in spec.values:
+            candidate = spec.at(point, value)
+            runs = [run_or_reuse(candidate.config(root, seed), f"point {i}/{len(points)}: {candidate.name} seed {seed}")
+                    for seed in seeds]
+            summary[candidate.name] = runs
+            scores = [float(r.splits[spec.split][spec.metric]) for r in runs]
+            record["tried"].append(value)
+            record["scores"][str(value)] = scores
+            if np.mean(scores) >= spec.threshold:
+                record["min"] = value
+                break
+        records.append(record)
+    write_search(root, spec, records)
+    return summary
+
+
+def column(value) -> str:
+    """A length as a column title: 4, [4, 4] -> "4"; [2, 8] -> "2-8"."""
+    if isinstance(value, list):
+        return str(value[0]) if value[0] == value[-1] else f"{value[0]}-{value[-1]}"
+    return str(value)
+
+
+def point_model(values: dict) -> dict:
+    """The model section a grid point sweeps (directly or inside a variant), or {}."""
+    model = values.get("model") or (values.get("variant") or {}).get("model") or {}
+    return model if isinstance(model, dict) else {}
+
+
+def row_label(values: dict, by: str | None) -> str:
+    """The point without its length: "A5 · transformer-H64" (a swept model shows its preset and width)."""
+    def show(key, v):
+        if isinstance(v, dict):
+            model = point_model({key: v})
+            name = model.get("preset") or Path(str(model.get("pretrained"))).name
+            return f"{name}-H{model['hidden_size']}" if "hidden_size" in model else name
+        return column(v)
+    return " · ".join(show(k, v) for k, v in values.items() if k != by)
+
+
+def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
+    columns = list(dict.fromkeys(column(r["point"].get(spec.by)) for r in records))
+    cells: dict[str, dict] = {}
+    for r in records:
+        found = r["min"] if r["min"] is not None else f">{spec.values[-1]}"
+        cells.setdefault(row_label(r["point"], spec.by), {})[column(r["point"].get(spec.by))] = found
+    header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
+    lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
+    lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
+    return "\n".join(lines) + "\n"
+
+
+def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write(root / "search.json", json.dumps(records, indent=2))
+    atomic_write(root / "search.md", search_markdown(spec, records))
+    if spec.by:
+        plot_min_by_length(root / "min_depth_by_length.png", spec, records)
+
+
+def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> None:
+    """One panel per task, one line per architecture (the point without task and length); x = length,
+    y = the minimum; a point where no value passed is an x above the top value."""
+    top, panels = max(spec.values), {}
+    for r in records:
+        rest = {k: v for k, v in r["point"].items() if k not in (spec.by, "task.name")}
+        length = r["point"][spec.by]
+        panel = panels.setdefault(str(r["point"].get("task.name", "")), {})
+        x = length[-1] if isinstance(length, list) else length
+        panel.setdefault(row_label(rest, None), []).append((x, r["min"]))
+    with figure(path, panels=len(panels)) as axes:
+        axes = axes if isinstance(axes, list) else [axes]
+        for ax, (task, curves) in zip(axes, panels.items()):
+            for i, (label, pts) in enumerate(sorted(curves.items())):
+                pts.sort()
+                color = f"C{i}"  # the same architecture keeps its colour in every panel
+                ax.plot([x for x, m in pts if m is not None], [m for _, m in pts if m is not None], marker="o",
+                        color=color, label=label)
+                failed = [x for x, m in pts if m is None]
+                ax.plot(failed, [top + 1] * len(failed), ls="", marker="x", ms=8, color=color)
+            ax.axhline(top + 0.5, color="grey", lw=0.6, ls=":")
+            ax.set(xlabel=spec.by.split(".")[-1], ylabel=f"minimum {spec.key.split('.')[-1]}", title=task,
+                   yticks=[*spec.values, top + 1], yticklabels=[*map(str, spec.values), f">{top}"],
+                   ylim=(min(spec.values) - 0.5, top + 1.5))
+        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
