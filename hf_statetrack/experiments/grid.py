@@ -26,6 +26,7 @@ class Point:
     name: str  # folder name of the grid point: task, model label and the other swept values
     values: dict  # swept key -> value
     raw: dict  # the point's full experiment config (before seeds)
+    shown: set | None = None  # the swept keys its name shows (those that vary across the sweep)
 
     def config(self, root: Path, seed: int) -> ExperimentConfig:
         run = copy.deepcopy(self.raw)
@@ -50,7 +51,8 @@ def expand(raw: dict) -> list[Point]:
         for key, value in zip(sweep, values):
             for dotted, setting in (value.items() if key == "variant" else [(key, value)]):
                 set_dotted(run, dotted, setting)
-        points.append(Point(point_name(run, dict(zip(sweep, values)), shown), dict(zip(sweep, values)), run))
+        values = dict(zip(sweep, values))
+        points.append(Point(point_name(run, values, shown), values, run, shown))
     names = [p.name for p in points]
     if len(set(names)) != len(names):
         raise StateTrackError("two sweep runs would share a folder name; vary the model label or task name")

@@ -61,9 +61,8 @@ class SearchSpec:
         """The grid point with the searched key set to `value`."""
         raw = json.loads(json.dumps(point.raw))
         set_dotted(raw, self.key, value)
-        values = {**point.values, self.key: value}
-        name = point_name(raw, values)
-        return Point(name if name != point.name else f"{point.name}-{self.key.split('.')[-1]}{value}", values, raw)
+        values, shown = {**point.values, self.key: value}, {*(point.shown or ()), self.key}
+        return Point(point_name(raw, values, shown), values, raw, shown)
 
     def expand(self, points: list[Point]) -> list[Point]:
         return [self.at(p, v) for p in points for v in self.values]
@@ -158,4 +157,5 @@ def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> Non
             ax.set(xlabel=spec.by.split(".")[-1], ylabel=f"minimum {spec.key.split('.')[-1]}", title=task,
                    yticks=[*spec.values, top + 1], yticklabels=[*map(str, spec.values), f">{top}"],
                    ylim=(min(spec.values) - 0.5, top + 1.5))
-        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+        axes[-1].legend(handles.values(), handles.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -2,7 +2,7 @@ import pytest
 
 from hf_statetrack import StateTrackError
 from hf_statetrack.experiments.config import apply_override, from_dict, load_config
-from hf_statetrack.experiments.sweep import expand
+from hf_statetrack.experiments.grid import expand
 
 BASE = {
     "output_dir": "out",
@@ -69,7 +69,7 @@ def test_bad_yaml_and_missing_file(tmp_path):
 def test_sweep_expands_the_product_with_distinct_names():
     raw = {**BASE, "sweep": {"task.name": ["S3", "Z2"],
                              "model": [{"preset": "lstm", "hidden_size": 8}, {"preset": "gru", "hidden_size": 8}]}}
-    runs = expand(raw)
-    assert [name for name, _ in runs] == ["S3-lstm-H8", "S3-gru-H8", "Z2-lstm-H8", "Z2-gru-H8"]
-    assert runs[3][1]["task"]["name"] == "Z2" and runs[3][1]["model"]["preset"] == "gru"
+    points = expand(raw)
+    assert [p.name for p in points] == ["S3-lstm-H8", "S3-gru-H8", "Z2-lstm-H8", "Z2-gru-H8"]
+    assert points[3].raw["task"]["name"] == "Z2" and points[3].raw["model"]["preset"] == "gru"
     assert BASE["task"]["name"] == "S3"  # the base config is not mutated

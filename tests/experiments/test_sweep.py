@@ -1,0 +1,133 @@
+"""Sweeps: seeds and their aggregation, reuse of finished runs, the minimum-depth search, variants, and the
+`statetrack reproduce` front door (dry runs of every config, one paper-scale point trained with tiny sizes)."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+from hf_statetrack.cli import main
+from hf_statetrack.errors import StateTrackError
+from hf_statetrack.experiments import grid, reproduce
+from hf_statetrack.experiments.config import from_dict
+from hf_statetrack.experiments.grid import expand
+from hf_statetrack.experiments.run import run_experiment
+from hf_statetrack.experiments.sweep import load_sweep, run_sweep
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TINY = {
+    "task": {"name": "Z2", "train_length": [1, 6], "num_train": 64, "num_test": 16, "num_validation": 16},
+    "model": {"preset": "lstm", "num_layers": 1, "hidden_size": 8},
+    "training": {"max_steps": 2, "per_device_train_batch_size": 16, "eval_strategy": "no", "disable_tqdm": True,
+                 "logging_strategy": "no"},
+}
+
+
+def write(tmp_path, **extra) -> str:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "out"), **TINY, **extra}))
+    return str(path)
+
+
+def test_seeds_train_every_point_and_aggregate_mean_and_std(tmp_path):
+    summary = run_sweep(write(tmp_path, sweep={"task.name": ["Z2", "Z3"]}), seeds=2)
+    assert list(summary) == ["Z2-lstm-L1-H8", "Z3-lstm-L1-H8"]
+    runs = summary["Z2-lstm-L1-H8"]
+    assert [r.seed for r in runs] == [0, 1] and runs[0].output_dir.endswith("Z2-lstm-L1-H8/seed0")
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text())["Z2-lstm-L1-H8"]["test"]
+    per_seed = [r.splits["test"]["token_accuracy"] for r in runs]
+    assert saved["token_accuracy"]["per_seed"] == per_seed
+    assert saved["token_accuracy"]["mean"] == pytest.approx(np.mean(per_seed))
+    assert saved["token_accuracy"]["std"] == pytest.approx(np.std(per_seed, ddof=1))
+    assert "Mean ± std over 2 seeds" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_second_run_retrains_nothing_and_a_changed_config_is_retrained(tmp_path, monkeypatch):
+    path = write(tmp_path, sweep={"task.name": ["Z2"]})
+    run_sweep(path)
+    trained = []
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
+    first = json.loads((tmp_path / "out" / "summary.json").read_text())
+    run_sweep(path)
+    assert trained == [] and json.loads((tmp_path / "out" / "summary.json").read_text()) == first
+    run_sweep(path, overrides=["training.max_steps=3"])
+    assert trained == [str(tmp_path / "out" / "Z2-lstm-L1-H8" / "seed0")]
+
+
+def fake_depth_runs(monkeypatch, passing_depth: dict):
+    """Stand-in for training: sequence accuracy 1.0 from `passing_depth[task]` layers on, else 0.5."""
+    def fake(cfg):
+        from hf_statetrack.results import Results
+
+        layers, task = cfg.model.knobs["num_layers"], cfg.task["name"]
+        ok = passing_depth.get(task) is not None and layers >= passing_depth[task]
+        metrics = {"token_accuracy": 1.0, "sequence_accuracy": 1.0 if ok else 0.5, "final_state_accuracy": 1.0,
+                   "max_length_at_threshold": 2, "by_length": {}, "num_sequences": 4}
+        Results(kind="train", title="t", description="d", task={"name": task}, model="m", seed=cfg.task["seed"],
+                threshold=0.9, splits={"test": metrics}, settings={"experiment": {}}, num_parameters=1,
+                train={"runtime_s": 0.0, "tokens_per_s": 1.0}, output_dir=cfg.output_dir).write(plot=lambda r, out: None)
+    monkeypatch.setattr(grid, "run_experiment", fake)
+
+
+def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch):
+    fake_depth_runs(monkeypatch, {"Z2": 2, "Z3": None})
+    path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"], "task.train_length": [2, 3]},
+                 search={"min": "model.num_layers", "values": [1, 2, 3]})
+    run_sweep(path, seeds=2)
+    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    z2, z3 = records[0], records[2]
+    assert z2["point"] == {"task.name": "Z2", "task.train_length": 2} and z2["min"] == 2 and z2["tried"] == [1, 2]
+    assert z2["scores"] == {"1": [0.5, 0.5], "2": [1.0, 1.0]}
+    assert z3["min"] is None and z3["tried"] == [1, 2, 3]
+    table = (tmp_path / "out" / "search.md").read_text()
+    assert "| Z2 | 2 | 2 |" in table and "| Z3 | >3 | >3 |" in table
+    assert (tmp_path / "out" / "min_depth_by_length.png").stat().st_size > 0
+    assert not (tmp_path / "out" / "Z2-lstm-L3-H8-train_length2").exists()  # never tried: depth 2 passed
+
+
+def test_search_of_a_swept_key_is_refused_in_one_line(tmp_path):
+    with pytest.raises(StateTrackError, match="also swept"):
+        run_sweep(write(tmp_path, sweep={"model.num_layers": [1, 2]}, search={"min": "model.num_layers",
+                                                                            "values": [1, 2]}))
+
+
+def test_variants_set_settings_together_and_names_show_what_varies():
+    raw = {**TINY, "output_dir": "o", "sweep": {"variant": [
+        {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-3},
+        {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-4}]}}
+    points = expand(raw)
+    assert [p.raw["training"]["learning_rate"] for p in points] == [1e-3, 1e-4]
+    assert [p.name for p in points] == ["Z2-lstm-H8-learning_rate0.001", "Z2-lstm-H8-learning_rate0.0001"]
+
+
+@pytest.mark.parametrize("name", reproduce.NAMES)
+@pytest.mark.parametrize("scale", reproduce.SCALES)
+def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys):
+    assert main(["reproduce", name, "--scale", scale, "--dry-run"]) == 0
+    *runs, summary, outputs = capsys.readouterr().out.splitlines()
+    assert int(re.search(r"(\d+) runs", summary).group(1)) == len(runs) > 0
+    assert all(" seed " in line for line in runs) and outputs.startswith("outputs: outputs/reproduce/")
+
+
+def test_reproduce_list_and_bad_names(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == list(reproduce.NAMES)
+    assert main(["reproduce", "illusion_of_stat"]) == 2
+    assert "did you mean 'illusion_of_state'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", reproduce.NAMES)
+def test_one_paper_scale_point_trains_with_tiny_sizes(name, tmp_path):
+    """The first point of each paper-scale config, exactly as configured except for its sizes."""
+    raw = expand(load_sweep(str(reproduce.config_path(name, "paper"))))[0].raw
+    raw["task"].update(num_train=32, num_validation=8, num_test=8)
+    raw["model"].update(num_layers=1, hidden_size=16)
+    if "num_attention_heads" in raw["model"]:
+        raw["model"].update(num_attention_heads=2, intermediate_size=32)
+    raw["training"].update(max_steps=1, per_device_train_batch_size=8, warmup_steps=0, disable_tqdm=True)
+    raw["output_dir"] = str(tmp_path / "run")
+    results = run_experiment(from_dict(raw))
+    assert results.train["steps"] == 1 and results.splits["test"]["num_sequences"] > 0
