@@ -68,7 +68,8 @@ def fake_depth_runs(monkeypatch, passing_depth: dict):
                    "max_length_at_threshold": 2, "by_length": {}, "num_sequences": 4}
         Results(kind="train", title="t", description="d", task={"name": task}, model="m", seed=cfg.task["seed"],
                 threshold=0.9, splits={"test": metrics}, settings={"experiment": {}}, num_parameters=1,
-                train={"runtime_s": 0.0, "tokens_per_s": 1.0}, output_dir=cfg.output_dir).write(plot=lambda r, out: None)
+                train={"runtime_s": 0.0, "tokens_per_s": 1.0}, output_dir=cfg.output_dir,
+                ).write(plot=lambda results, out: None)
     monkeypatch.setattr(grid, "run_experiment", fake)
 
 
