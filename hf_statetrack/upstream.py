@@ -63,6 +63,17 @@ def warn_drift(name: str, consequence: str) -> bool:
     return False
 
 
+def require(name: str, consequence: str) -> None:
+    """Run hook `name`'s check; where there is no stock behaviour to fall back to, refuse in one line."""
+    from .errors import StateTrackError
+
+    hook = HOOKS[name]
+    problem = hook.check()
+    if problem is not None:
+        raise StateTrackError(drift_message(hook, problem, f"{consequence}; install the tested version "
+                                                           f"(pip install -c constraints.txt -e .)"))
+
+
 def _attribute(module: str, name: str):
     try:
         return getattr(importlib.import_module(module), name, None)

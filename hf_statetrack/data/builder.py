@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..errors import StateTrackError
 from ..text.render import is_text_task, natural_text_columns
-from ..upstream import HOOKS, drift_message
+from ..upstream import require
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams
 
@@ -45,11 +45,7 @@ class StateTrackConfig(datasets.BuilderConfig):
 @functools.cache
 def check_datasets_builder() -> None:
     """We override `_create_builder_config` and yield `datasets.builder.Key`s: refuse a datasets that moved them."""
-    hook = HOOKS["datasets_builder"]
-    problem = hook.check()
-    if problem is not None:
-        raise StateTrackError(drift_message(hook, problem, "hf_statetrack cannot generate datasets with it; install "
-                                            "the tested version (pip install -c constraints.txt -e .)"))
+    require("datasets_builder", "hf_statetrack cannot generate datasets with it")
 
 
 class StateTrackBuilder(datasets.ArrowBasedBuilder):

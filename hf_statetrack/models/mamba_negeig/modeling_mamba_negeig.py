@@ -31,10 +31,9 @@ import torch
 from transformers import MambaModel, MambaPreTrainedModel
 from transformers.models.mamba.modeling_mamba import MambaMixer, apply_mask_to_padding_states, causal_conv1d_fn
 
-from hf_statetrack.errors import StateTrackError
 from hf_statetrack.models.mamba_tagging.modeling_mamba_tagging import TokenTaggingHead
 from hf_statetrack.models.selective_scan import selective_scan
-from hf_statetrack.upstream import HOOKS, drift_message
+from hf_statetrack.upstream import require
 
 from .configuration_mamba_negeig import MambaNegEigConfig
 
@@ -68,11 +67,7 @@ class MambaNegEigMixer(MambaMixer):
 @functools.cache
 def check_transformers_mixer() -> None:
     """The mixer reuses MambaMixer's parameters and helpers: refuse to build on a transformers that moved them."""
-    hook = HOOKS["mamba_mixer"]
-    problem = hook.check()
-    if problem is not None:
-        raise StateTrackError(drift_message(hook, problem, "mamba_negeig cannot be built on it; install the tested "
-                                            "version (pip install -c constraints.txt -e .)"))
+    require("mamba_mixer", "mamba_negeig cannot be built on it")
 
 
 class MambaNegEigModel(MambaModel):
