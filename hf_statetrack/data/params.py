@@ -2,6 +2,8 @@
 
 A length is an int or an inclusive ``(min, max)`` range; validation uses the train lengths and the
 test split defaults to them. The canonical form (`as_dict`) is what cache keys and dataset cards hash.
+`distinct=True` (rows drawn without replacement across all splits, see `data.distinct`) needs one
+fixed length for every split.
 """
 
 from __future__ import annotations
@@ -46,6 +48,18 @@ def _check_count(value, what: str) -> int:
     return value
 
 
+def _check_distinct(distinct, train: LengthRange, test: LengthRange) -> None:
+    """Distinct strings are drawn from one pool, so every split must share one length (a range would make
+    the row lengths follow how many strings each length has, not the requested uniform draw)."""
+    if not isinstance(distinct, bool):
+        raise StateTrackError(f"distinct must be True or False, got {distinct!r}")
+    if distinct and (train != test or train[0] != train[1]):
+        def show(r: LengthRange):
+            return r[0] if r[0] == r[1] else r
+        raise StateTrackError(f"distinct=True needs one fixed length for every split, got train_length={show(train)} "
+                              f"and test_length={show(test)}; give train_length=L and omit test_length")
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     """Everything that determines a generated dataset's rows."""
@@ -58,10 +72,11 @@ class GenerationParams:
     num_validation: int
     seed: int
     task_params: dict = field(default_factory=dict)
+    distinct: bool = False  # every input at most once across all splits (`data.distinct`)
 
     @classmethod
     def resolve(cls, name: str, *, train_length=None, test_length=None, num_train=None, num_test=None,
-                num_validation=None, seed: int = 0, **task_params) -> GenerationParams:
+                num_validation=None, seed: int = 0, distinct: bool = False, **task_params) -> GenerationParams:
         """Validate user input; `num_validation` defaults to `num_test`, `test_length` to `train_length`.
 
         Without `train_length`, a task with a literature protocol (``task.protocol``, e.g. train 1..40 and
@@ -83,7 +98,8 @@ class GenerationParams:
         num_validation = num_test if num_validation is None else _check_count(num_validation, "num_validation")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise StateTrackError(f"seed must be a non-negative int, got {seed!r}")
-        return cls(name, train, test, num_train, num_test, num_validation, seed, task.params)
+        _check_distinct(distinct, train, test)
+        return cls(name, train, test, num_train, num_test, num_validation, seed, task.params, distinct)
 
     def task(self) -> Task:
         return get_task(self.name, **self.task_params)
@@ -95,8 +111,11 @@ class GenerationParams:
                 "test": (self.num_test, self.test_length)}[split]
 
     def as_dict(self) -> dict:
+        """Canonical form; `distinct` appears only when True, so older cache keys stay valid."""
         d = asdict(self)
         d["train_length"], d["test_length"] = list(self.train_length), list(self.test_length)
+        if not self.distinct:
+            del d["distinct"]
         return d
 
     def fingerprint(self) -> str:
