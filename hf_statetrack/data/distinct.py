@@ -90,8 +90,13 @@ def draw_distinct(task: Task, params: GenerationParams, target: int) -> tuple[Ba
 
 def split_sizes(requested: dict[str, int], available: int) -> dict[str, int]:
     """The requested sizes if they fit in `available`; else `available` shared in the requested proportions
-    (largest remainder, ties to the earlier split): {train: 8000, validation: 0, test: 2000} of 3,600 ->
-    {train: 2880, validation: 0, test: 720}."""
+    (largest remainder, ties to the earlier split).
+
+    >>> split_sizes({"train": 8000, "validation": 0, "test": 2000}, 3600)
+    {'train': 2880, 'validation': 0, 'test': 720}
+    >>> split_sizes({"train": 8000, "validation": 1000, "test": 2000}, 3600)  # 2618.2, 327.3, 654.5
+    {'train': 2618, 'validation': 327, 'test': 655}
+    """
     total = sum(requested.values())
     if total <= available:
         return dict(requested)
