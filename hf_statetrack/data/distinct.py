@@ -146,7 +146,7 @@ def describe(name: str, length: int, requested: dict, sizes: dict, capacity: int
              since_new: int) -> str:
     """One line: the pool, and why splits are smaller than requested if they are."""
     total, found = sum(requested.values()), sum(sizes.values())
-    shares = ", ".join(f"{s} {sizes[s]}" for s in SPLITS)
+    shares = ", ".join(f"{s} {sizes[s]:,}" for s in SPLITS)
     of = f" of the {capacity:,} that exist" if capacity is not None else ""
     if found == total:
         return f"distinct: {found:,} distinct strings of length {length}{of}, no input in two splits ({shares})"
