@@ -40,6 +40,11 @@ def parse_length(value, what: str) -> LengthRange:
     return int(lo), int(hi)
 
 
+def compact(length: LengthRange):
+    """(20, 20) -> 20; (1, 20) stays: the spelling `load_dataset` takes and messages show."""
+    return length[0] if length[0] == length[1] else length
+
+
 def _check_count(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise StateTrackError(f"{what} must be a whole number, got {value!r}")
@@ -54,10 +59,9 @@ def _check_distinct(distinct, train: LengthRange, test: LengthRange) -> None:
     if not isinstance(distinct, bool):
         raise StateTrackError(f"distinct must be True or False, got {distinct!r}")
     if distinct and (train != test or train[0] != train[1]):
-        def show(r: LengthRange):
-            return r[0] if r[0] == r[1] else r
-        raise StateTrackError(f"distinct=True needs one fixed length for every split, got train_length={show(train)} "
-                              f"and test_length={show(test)}; give train_length=L and omit test_length")
+        raise StateTrackError(f"distinct=True needs one fixed length for every split, got train_length="
+                              f"{compact(train)} and test_length={compact(test)}; give train_length=L and omit "
+                              f"test_length")
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,6 @@ class GenerationParams:
         kwargs = self.as_dict()
         kwargs.pop("name")
         for key in ("train_length", "test_length"):
-            lo, hi = kwargs[key]
-            kwargs[key] = lo if lo == hi else (lo, hi)
+            kwargs[key] = compact(tuple(kwargs[key]))
         kwargs.update(kwargs.pop("task_params"))
         return kwargs
