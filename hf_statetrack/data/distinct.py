@@ -18,7 +18,10 @@ with one line saying so (logged, and in ``ds[split].info.description``).
 
 Where the number of strings is unknown (or the sampler cannot reach them all), drawing stops after
 `stall_limit` draws in a row bring no new string, and the splits share what was found in the requested
-proportions. The pool is a function of the parameters alone: `num_proc` only changes who writes which slice.
+proportions (a text task such as cups_S3 finds its strings this way). The pool is a function of the
+parameters alone: `num_proc` only changes who writes which slice. It is held in memory (1M rows of
+length 8 take ~50 MB). Two different inputs with one 64-bit hash would count as one string (odds ~1e-8
+for 1M rows): a row too few, never a duplicate.
 """
 
 from __future__ import annotations
