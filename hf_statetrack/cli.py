@@ -35,6 +35,9 @@ def add_generation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-test", type=int, required=True)
     parser.add_argument("--num-validation", type=int, default=None, help="default: --num-test")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distinct", action="store_true",
+                        help="every input at most once across all splits (one fixed length); a request above the "
+                             "number of strings of that length is capped in proportion")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a task parameter, e.g. --param generators=transpositions (repeatable)")
 
@@ -49,7 +52,8 @@ def generation_kwargs(args: argparse.Namespace, with_common: bool = True) -> dic
     if not with_common:
         return params
     return dict(train_length=args.train_length, test_length=args.test_length, num_train=args.num_train,
-                num_test=args.num_test, num_validation=args.num_validation, seed=args.seed, **params)
+                num_test=args.num_test, num_validation=args.num_validation, seed=args.seed, distinct=args.distinct,
+                **params)
 
 
 FAMILY_ORDER = ["group_word_problems", "formal_languages", "chomsky_hierarchy", "flip_flop", "text"]

@@ -17,6 +17,7 @@ import pyarrow as pa
 from ..errors import StateTrackError
 from ..text.render import is_text_task, natural_text_columns
 from ..upstream import require
+from .distinct import build_pool
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams
 
@@ -77,6 +78,8 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
     def _split_generators(self, dl_manager):
         params = self.config.params
         task = params.task()
+        if params.distinct:
+            return self._distinct_split_generators(task, params)
         seen = seen_hashes(task, params)
         removed = count_test_collisions(task, params, seen)
         self.info.description += (f"\ntest rows dropped because their input also occurs in train or validation: "
@@ -92,14 +95,26 @@ class StateTrackBuilder(datasets.ArrowBasedBuilder):
             if rows[split] > 0  # datasets cannot read back a split with no rows
         ]
 
-    def _generate_tables(self, split: str, shard_ids: list[int], seen: np.ndarray | None):
+    def _distinct_split_generators(self, task, params: GenerationParams):
+        """distinct=True: one pool per build, drawn here; each split's slice travels in `pieces` (a list the
+        size of `shard_ids`, so `num_proc` workers and streaming shards each get whole pieces)."""
+        pool = build_pool(task, params)
+        self.info.description += f"\n{pool.note}"
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={
+                "split": split, "shard_ids": list(range(len(pieces))), "seen": None, "pieces": pieces})
+            for split in SPLITS
+            if (pieces := pool.shards(split))  # datasets cannot read back a split with no rows
+        ]
+
+    def _generate_tables(self, split: str, shard_ids: list[int], seen: np.ndarray | None, pieces: list | None = None):
         params = self.config.params
         task = params.task()
         dtype = np.dtype(token_dtype(task))
         from datasets.builder import Key  # checked by check_datasets_builder; not public API
 
-        for shard_id in shard_ids:
-            batch = drop_seen(generate_shard(task, params, split, shard_id), seen)
+        for i, shard_id in enumerate(shard_ids):
+            batch = pieces[i] if pieces is not None else drop_seen(generate_shard(task, params, split, shard_id), seen)
             table = batch_to_table(batch, dtype)
             if is_text_task(task):  # natural-text tasks carry their text (default answers) in every row
                 for name, values in natural_text_columns(task, batch).items():

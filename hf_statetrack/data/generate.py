@@ -75,11 +75,17 @@ def seen_hashes(task: Task, params: GenerationParams) -> np.ndarray | None:
     return np.unique(np.concatenate(found)) if found else None
 
 
+def in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Boolean mask: which of `values` occur in `sorted_values` (ascending), by binary search."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    return sorted_values[np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)] == values
+
+
 def drop_seen(batch: Batch, seen: np.ndarray | None) -> Batch:
     if seen is None or len(seen) == 0 or len(batch) == 0:
         return batch
-    hashes = row_hashes(batch)
-    fresh = seen[np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)] != hashes  # `seen` is sorted
+    fresh = ~in_sorted(seen, row_hashes(batch))
     return batch if fresh.all() else batch.select(fresh)
 
 

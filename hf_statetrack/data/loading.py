@@ -17,7 +17,7 @@ def make_builder(name: str, cache_dir: str | None = None, **params) -> StateTrac
 
 
 def load_dataset(name: str, *, train_length=None, test_length=None, num_train: int, num_test: int,
-                 num_validation: int | None = None, seed: int = 0, streaming: bool = False,
+                 num_validation: int | None = None, seed: int = 0, distinct: bool = False, streaming: bool = False,
                  num_proc: int | None = None, cache_dir: str | None = None, **task_params):
     """Generate (or reuse from the cache) a task's train / validation / test splits.
 
@@ -30,10 +30,19 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     train 1..50 / test 51..100; Chomsky hierarchy: 1..40 / 41..500) use it when `train_length` is omitted.
     `streaming=True` returns an `IterableDatasetDict` with the same rows. Extra keywords are task
     parameters, e.g. ``generators="transpositions"``.
+
+    `distinct=True` (one fixed length for all splits) draws rows without replacement across all splits,
+    as the Illusion-of-State data does; once the total reaches the number of strings of that length
+    the splits partition all of them in the requested proportions (a capped request says so in one
+    logged line and in ``info.description``). Every A5 word of length 2, split 4:1:
+
+    >>> ds = load_dataset("A5", train_length=2, num_train=2880, num_test=720, num_validation=0, distinct=True)
+    >>> ds["train"].num_rows + ds["test"].num_rows
+    3600
     """
     builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
                            num_train=num_train, num_test=num_test, num_validation=num_validation, seed=seed,
-                           **task_params)
+                           distinct=distinct, **task_params)
     if streaming:
         return with_all_splits(builder.as_streaming_dataset(), builder.info.features, streaming=True)
     builder.download_and_prepare(num_proc=num_proc)

@@ -2,6 +2,8 @@
 
 A length is an int or an inclusive ``(min, max)`` range; validation uses the train lengths and the
 test split defaults to them. The canonical form (`as_dict`) is what cache keys and dataset cards hash.
+`distinct=True` (rows drawn without replacement across all splits, see `data.distinct`) needs one
+fixed length for every split.
 """
 
 from __future__ import annotations
@@ -38,12 +40,28 @@ def parse_length(value, what: str) -> LengthRange:
     return int(lo), int(hi)
 
 
+def compact(length: LengthRange):
+    """(20, 20) -> 20; (1, 20) stays: the spelling `load_dataset` takes and messages show."""
+    return length[0] if length[0] == length[1] else length
+
+
 def _check_count(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise StateTrackError(f"{what} must be a whole number, got {value!r}")
     if value < 0:
         raise StateTrackError(f"{what} must be >= 0, got {value}")
     return value
+
+
+def _check_distinct(distinct, train: LengthRange, test: LengthRange) -> None:
+    """Distinct strings are drawn from one pool, so every split must share one length (a range would make
+    the row lengths follow how many strings each length has, not the requested uniform draw)."""
+    if not isinstance(distinct, bool):
+        raise StateTrackError(f"distinct must be True or False, got {distinct!r}")
+    if distinct and (train != test or train[0] != train[1]):
+        raise StateTrackError(f"distinct=True needs one fixed length for every split, got train_length="
+                              f"{compact(train)} and test_length={compact(test)}; give train_length=L and omit "
+                              f"test_length")
 
 
 @dataclass(frozen=True)
@@ -58,10 +76,11 @@ class GenerationParams:
     num_validation: int
     seed: int
     task_params: dict = field(default_factory=dict)
+    distinct: bool = False  # every input at most once across all splits (`data.distinct`)
 
     @classmethod
     def resolve(cls, name: str, *, train_length=None, test_length=None, num_train=None, num_test=None,
-                num_validation=None, seed: int = 0, **task_params) -> GenerationParams:
+                num_validation=None, seed: int = 0, distinct: bool = False, **task_params) -> GenerationParams:
         """Validate user input; `num_validation` defaults to `num_test`, `test_length` to `train_length`.
 
         Without `train_length`, a task with a literature protocol (``task.protocol``, e.g. train 1..40 and
@@ -83,7 +102,8 @@ class GenerationParams:
         num_validation = num_test if num_validation is None else _check_count(num_validation, "num_validation")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise StateTrackError(f"seed must be a non-negative int, got {seed!r}")
-        return cls(name, train, test, num_train, num_test, num_validation, seed, task.params)
+        _check_distinct(distinct, train, test)
+        return cls(name, train, test, num_train, num_test, num_validation, seed, task.params, distinct)
 
     def task(self) -> Task:
         return get_task(self.name, **self.task_params)
@@ -95,8 +115,11 @@ class GenerationParams:
                 "test": (self.num_test, self.test_length)}[split]
 
     def as_dict(self) -> dict:
+        """Canonical form; `distinct` appears only when True, so older cache keys stay valid."""
         d = asdict(self)
         d["train_length"], d["test_length"] = list(self.train_length), list(self.test_length)
+        if not self.distinct:
+            del d["distinct"]
         return d
 
     def fingerprint(self) -> str:
@@ -107,7 +130,6 @@ class GenerationParams:
         kwargs = self.as_dict()
         kwargs.pop("name")
         for key in ("train_length", "test_length"):
-            lo, hi = kwargs[key]
-            kwargs[key] = lo if lo == hi else (lo, hi)
+            kwargs[key] = compact(tuple(kwargs[key]))
         kwargs.update(kwargs.pop("task_params"))
         return kwargs

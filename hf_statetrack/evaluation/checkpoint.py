@@ -17,6 +17,7 @@ from transformers import AutoModelForTokenClassification, Trainer, TrainingArgum
 
 from ..checkpoints import remap, symbol_maps
 from ..data import load_dataset
+from ..data.params import parse_length
 from ..results import Results
 from ..tagging import TaggingCollator, argmax_logits, evaluate_split, test_label
 from ..tasks import get_task
@@ -26,7 +27,14 @@ def test_set(meta: dict | None, name: str, length, num_test: int, seed: int, tas
     """Same task as training: deduplicated against the checkpoint's own train split. Otherwise (or for a
     model we did not train, `meta` None) fresh rows."""
     trained = meta["generation"] if meta else {}
-    if name == trained.get("name") and task_params == trained.get("task_params"):
+    same_task = name == trained.get("name") and task_params == trained.get("task_params")
+    if same_task and trained.get("distinct"):  # train, validation and test partition one pool of distinct strings
+        if list(parse_length(length, "test length")) == list(trained["test_length"]):
+            rebuilt = {k: v for k, v in trained.items() if k not in ("name", "task_params")}
+            test = load_dataset(name, **rebuilt, **task_params)["test"]  # the very split held out in training
+            return test.select(range(min(num_test, len(test))))
+        same_task = False  # another length: no string can be a training string
+    if same_task:
         keep = {k: trained[k] for k in ("train_length", "num_train", "num_validation", "seed")}
         return load_dataset(name, **keep, test_length=length, num_test=num_test, **task_params)["test"]
     return load_dataset(name, train_length=length, num_train=0, num_validation=0, num_test=num_test, seed=seed,

@@ -34,7 +34,8 @@ from ..tasks import get_task
 from ..text import check_answers, default_answers
 from ..yaml_loader import parse_yaml, read_yaml
 
-COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed")
+COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed",
+                    "distinct")
 TRAINING_FIELDS = {f.name for f in dataclasses.fields(TrainingArguments) if f.init}
 # What we set unless the YAML says otherwise: quiet, CPU-friendly, evaluation each epoch.
 TRAINING_DEFAULTS = {

@@ -13,7 +13,7 @@ import time
 from transformers import Trainer, TrainerCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..data import load_dataset
+from ..data import load_dataset, parse_length
 from ..data.loading import count_tokens
 from ..errors import StateTrackError
 from ..models import build_model
@@ -54,8 +54,19 @@ def task_metadata(cfg: ExperimentConfig, task) -> dict:
 
 def extra_test_sets(cfg: ExperimentConfig) -> dict:
     """One test split per `evaluation.test_lengths` entry, each deduplicated against the same train split."""
-    return {test_label(spec): load_dataset(**{**cfg.task, "test_length": spec})["test"]
-            for spec in cfg.evaluation.test_lengths or []}
+    return {test_label(spec): extra_test_set(cfg.task, spec) for spec in cfg.evaluation.test_lengths or []}
+
+
+def extra_test_set(task: dict, spec):
+    """With distinct=True every split has the train length L, so a test length without L cannot meet a
+    train row: its rows are drawn the ordinary way, with no train rows to generate."""
+    if not task.get("distinct"):
+        return load_dataset(**{**task, "test_length": spec})["test"]
+    (lo, hi), train_length = parse_length(spec, "evaluation.test_lengths"), parse_length(task["train_length"], "")
+    if lo <= train_length[0] <= hi:
+        raise StateTrackError(f"evaluation.test_lengths entry {spec!r} includes the distinct train length "
+                              f"{train_length[0]}; its held-out strings are the test split already, drop the entry")
+    return load_dataset(**{**task, "test_length": spec, "distinct": False, "num_train": 0, "num_validation": 0})["test"]
 
 
 def task_splits(cfg: ExperimentConfig) -> dict:

@@ -77,7 +77,7 @@ class Task:
         return np.arange(max(lo, self.min_length), hi + 1)
 
     def num_strings(self, length: int) -> int | None:
-        """How many distinct inputs of this length exist, where known (used in error messages)."""
+        """How many distinct inputs of this length exist, where known (error messages; the cap of distinct=True)."""
         return None
 
     def properties(self) -> dict:

@@ -117,6 +117,10 @@ class WordProblemTask(Task):
             labels[rows, lengths - 1] = states_tn[lengths - 1, rows]
         return Batch(inputs_tn.T, labels, lengths, lengths)
 
+    def num_strings(self, length: int) -> int:
+        """Every word over the generator set occurs: |generators| ** length (60**2 = 3,600 for A5)."""
+        return len(self.generators) ** length
+
     def one_line(self) -> str:
         g = self.group
         kind = "abelian" if g.is_abelian else ("solvable" if g.is_solvable else "non-solvable")

@@ -12,9 +12,11 @@ import torch
 import yaml
 from transformers import AutoModelForTokenClassification
 
+from hf_statetrack import StateTrackError
 from hf_statetrack.cli import main
 from hf_statetrack.data import load_dataset
 from hf_statetrack.evaluation.dispatch import evaluate_model
+from hf_statetrack.experiments.pipeline import extra_test_set
 from hf_statetrack.models import list_presets
 from tests.models.tiny import TINY as TINY_SIZES
 
@@ -164,3 +166,11 @@ def test_every_family_trains_and_scores_through_the_pipeline(tmp_path, task):
     assert results["splits"]["test"]["num_scored_tokens"] > 0
     lo, hi = results["task"]["test_length"]
     assert all(lo <= int(length) <= hi for length in results["splits"]["test"]["by_length"])
+
+
+def test_extra_test_lengths_of_a_distinct_run():
+    task = {"name": "A5", "train_length": 2, "num_train": 100, "num_test": 20, "distinct": True}
+    fresh = extra_test_set(task, 3)  # no length-2 train row can be a length-3 test row
+    assert fresh.num_rows == 20 and set(fresh["length"]) == {3}
+    with pytest.raises(StateTrackError, match="includes the distinct train length 2"):
+        extra_test_set(task, "1-4")
