@@ -20,8 +20,9 @@ import numpy as np
 from ..registry import Registry
 from ..results import Results, atomic_write, percent, table
 from ..tasks import get_task
+from .grid import flat
 from .papers import GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_MAMBA
-from .search import column, point_model
+from .search import column, length_of, point_model
 
 REPORTS = Registry("report")
 RECURRENT = ("lstm", "gru", "rnn", "ids4")
@@ -39,23 +40,26 @@ def model_of(results: Results) -> dict:
 
 def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
     records = json.loads((root / "search.json").read_text())
-    by = next((k for k in records[0]["point"] if "length" in k), None)
+    by = raw["search"].get("by") or next((k for k in flat(records[0]["point"]) if "length" in k), None)
     lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "",
              (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
     for r in records:
-        arch = point_model(r["point"]).get("preset", "?")
-        curves.setdefault((r["point"].get("task.name"), arch), []).append((column(r["point"][by]), r["min"]))
+        arch = point_model(r["point"]).get("preset") or raw["model"].get("preset", "?")
+        curves.setdefault((flat(r["point"]).get("task.name"), arch), []).append((column(length_of(r["point"], by)),
+                                                                                 r["min"]))
     for (task, arch), points in curves.items():
         mins = [m for _, m in points]
         shown = ", ".join(f"{length}: {m if m is not None else 'none'}" for length, m in points)
         if arch in RECURRENT:
             one = all(m == 1 for m in mins)
             verdict = "agrees (one layer everywhere)" if one else "differs: needs more than one layer"
+        elif all(m is None for m in mins):
+            verdict = "never reaches the threshold at these depths: the growth cannot be seen here"
         else:
-            known = [m for m in mins if m is not None]
-            grows = known == sorted(known) and (None in mins or len(set(known)) > 1)
+            ordered = [m if m is not None else float("inf") for m in mins]  # none passed = deeper than tried
+            grows = ordered == sorted(ordered) and len(set(ordered)) > 1
             verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
         lines.append(f"* {task} · {arch}: {shown} -> {verdict}")
     return "\n".join(lines) + "\n"

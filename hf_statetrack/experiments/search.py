@@ -23,7 +23,7 @@ from ..registry import did_you_mean
 from ..results import Results, atomic_write, figure, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
-from .grid import Point, point_name, run_or_reuse
+from .grid import Point, flat, point_name, run_or_reuse
 
 
 @dataclass
@@ -54,7 +54,7 @@ class SearchSpec:
             raise StateTrackError(f"search.threshold must be a number in (0, 1], got {spec.threshold!r}")
         if spec.key in sweep:
             raise StateTrackError(f"search.min {spec.key!r} is also swept; search it or sweep it, not both")
-        spec.by = spec.by or next((k for k in sweep if "length" in k), None)
+        spec.by = spec.by or next((k for k in flat(sweep_example(sweep)) if "length" in k), None)
         return spec
 
     def at(self, point: Point, value) -> Point:
@@ -66,6 +66,11 @@ class SearchSpec:
 
     def expand(self, points: list[Point]) -> list[Point]:
         return [self.at(p, v) for p in points for v in self.values]
+
+
+def sweep_example(sweep: dict) -> dict:
+    """The first grid point's swept values (to find which keys a sweep sets, variants included)."""
+    return {k: v[0] for k, v in sweep.items()}
 
 
 def run_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> dict[str, list[Results]]:
@@ -97,28 +102,32 @@ def column(value) -> str:
 
 
 def point_model(values: dict) -> dict:
-    """The model section a grid point sweeps (directly or inside a variant), or {}."""
-    model = values.get("model") or (values.get("variant") or {}).get("model") or {}
-    return model if isinstance(model, dict) else {}
+    """The model section a grid point sweeps (directly or inside a variant), as flat keys without "model."."""
+    return {k[len("model."):]: v for k, v in flat(values).items() if k.startswith("model.")}
 
 
-def row_label(values: dict, by: str | None) -> str:
-    """The point without its length: "A5 · transformer-H64" (a swept model shows its preset and width)."""
-    def show(key, v):
-        if isinstance(v, dict):
-            model = point_model({key: v})
-            name = model.get("preset") or Path(str(model.get("pretrained"))).name
-            return f"{name}-H{model['hidden_size']}" if "hidden_size" in model else name
-        return column(v)
-    return " · ".join(show(k, v) for k, v in values.items() if k != by)
+def length_of(values: dict, by: str | None):
+    return flat(values).get(by) if by else None
+
+
+def row_label(values: dict, by: str | None, with_task: bool = True) -> str:
+    """The point without its lengths: "A5 · transformer-H64" (a swept model shows its preset and width)."""
+    settings = flat(values)
+    model = point_model(values)
+    name = model.get("preset") or Path(str(model.get("pretrained"))).name if model else None
+    parts = [settings.get("task.name") if with_task else None,
+             f"{name}-H{model['hidden_size']}" if name and "hidden_size" in model else name]
+    parts += [f"{k.split('.')[-1]} {column(v)}" for k, v in settings.items()
+              if k != by and "length" not in k and k != "task.name" and not k.startswith("model.")]
+    return " · ".join(p for p in parts if p)
 
 
 def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
-    columns = list(dict.fromkeys(column(r["point"].get(spec.by)) for r in records))
+    columns = list(dict.fromkeys(column(length_of(r["point"], spec.by)) for r in records))
     cells: dict[str, dict] = {}
     for r in records:
         found = r["min"] if r["min"] is not None else f">{spec.values[-1]}"
-        cells.setdefault(row_label(r["point"], spec.by), {})[column(r["point"].get(spec.by))] = found
+        cells.setdefault(row_label(r["point"], spec.by), {})[column(length_of(r["point"], spec.by))] = found
     header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
     lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
     lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
@@ -138,11 +147,10 @@ def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> Non
     y = the minimum; a point where no value passed is an x above the top value."""
     top, panels = max(spec.values), {}
     for r in records:
-        rest = {k: v for k, v in r["point"].items() if k not in (spec.by, "task.name")}
-        length = r["point"][spec.by]
-        panel = panels.setdefault(str(r["point"].get("task.name", "")), {})
+        length = length_of(r["point"], spec.by)
+        panel = panels.setdefault(str(flat(r["point"]).get("task.name", "")), {})
         x = length[-1] if isinstance(length, list) else length
-        panel.setdefault(row_label(rest, None), []).append((x, r["min"]))
+        panel.setdefault(row_label(r["point"], spec.by, with_task=False), []).append((x, r["min"]))
     with figure(path, panels=len(panels)) as axes:
         axes = axes if isinstance(axes, list) else [axes]
         for ax, (task, curves) in zip(axes, panels.items()):
