@@ -23,8 +23,7 @@ import dataclasses
 import inspect
 
 from huggingface_hub.errors import StrictDataclassError
-from transformers import MODEL_MAPPING, AutoConfig, PreTrainedConfig, PreTrainedModel
-from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+from transformers import CONFIG_MAPPING, MODEL_MAPPING, AutoConfig, PreTrainedConfig, PreTrainedModel
 
 from ..errors import StateTrackError
 from ..registry import Registry
@@ -112,10 +111,10 @@ def fields_of(config_class: type[PreTrainedConfig]) -> set[str]:
 def config_class_of(model_type: str) -> type[PreTrainedConfig]:
     if model_type not in CONFIG_MAPPING:
         names = Registry("transformers model_type")
-        for name in CONFIG_MAPPING:
+        for name in CONFIG_MAPPING.keys():  # a lazy mapping: len() is 0, keys() lists every model_type
             names.register(name, None)
         raise StateTrackError(names.unknown_message(model_type).split("; available")[0] +
-                              "; see `transformers.models.auto.configuration_auto.CONFIG_MAPPING`")
+                              "; transformers.CONFIG_MAPPING.keys() lists them")
     return CONFIG_MAPPING[model_type]
 
 
