@@ -53,12 +53,13 @@ def test_two_reflections_make_a_rotation():
     assert torch.linalg.eigvals(transition).imag.abs().min() > 0.8  # e^(+-2 pi i / 3)
 
 
-def test_tagger_forward_backward_and_heads_per_step():
+@pytest.mark.parametrize("steps", [1, 3])
+def test_tagger_forward_backward_and_heads_per_step(steps):
     torch.manual_seed(0)
     model = build_model("deltaproduct", vocab_size=VOCAB, num_labels=LABELS, num_layers=1, hidden_size=16,
-                        num_heads=2, num_householder=3).train()
+                        num_heads=2, num_householder=steps).train()
     mixer = model.model.layers[0].mixer
-    assert mixer.qkv_proj.out_features == (1 + 2 * 3) * 16 and mixer.beta_proj.out_features == 3 * 2
+    assert mixer.qkv_proj.out_features == (1 + 2 * steps) * 16 and mixer.beta_proj.out_features == steps * 2
     input_ids, labels = random_batch(batch=3, length=12)
     out = model(input_ids, labels=labels)
     scored = labels != -100

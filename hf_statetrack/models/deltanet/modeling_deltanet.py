@@ -79,26 +79,25 @@ class DeltaNetMixer(nn.Module):
         self.o_proj = nn.Linear(width, width, bias=False)
 
     def step_sizes(self, x, mask):
-        """beta (B, T, H), or (B, T, n, H) with n steps per token: 2 sigmoid (or sigmoid) of a projection of x;
-        0 at pads, an identity step."""
+        """beta (B, T, n, H) for n steps per token: 2 sigmoid (or sigmoid) of a projection of x; 0 at pads, an
+        identity step."""
         beta = torch.sigmoid(self.beta_proj(x)) * mask
-        if self.steps_per_token > 1:
-            beta = beta.unflatten(-1, (self.steps_per_token, self.num_heads))  # (B, T, n, H)
+        beta = beta.unflatten(-1, (self.steps_per_token, self.num_heads))  # (B, T, n, H)
         return 2 * beta if self.config.allow_negative_eigenvalues else beta
 
     def queries_keys_values(self, x):
-        """q (B, T, H, d) and k, v (B, T, H, d), or (B, T, n, H, d) with n steps per token; q and k unit length."""
+        """q (B, T, H, d) and k, v (B, T, n, H, d) for n steps per token; q and k unit length."""
         batch, length, _ = x.shape
         qkv = self.qkv_proj(x)  # (B, T, (1 + 2n) D)
         if self.conv is not None:
             qkv = self.conv(F.pad(qkv.transpose(1, 2), (self.conv.kernel_size[0] - 1, 0))).transpose(1, 2)
         qkv = F.silu(qkv).reshape(batch, length, 1 + 2 * self.steps_per_token, self.num_heads, -1)
         q, k, v = qkv.split([1, self.steps_per_token, self.steps_per_token], dim=2)  # each (B, T, ., H, d)
-        if self.steps_per_token == 1:
-            k, v = k.squeeze(2), v.squeeze(2)
         return F.normalize(q.squeeze(2), dim=-1), F.normalize(k, dim=-1), v
 
     def recurrence(self, q, k, v, beta):
+        """q (B, T, H, d), k, v (B, T, 1, H, d), beta (B, T, 1, H) -> (B, T, H, d)."""
+        k, v, beta = k.squeeze(2), v.squeeze(2), beta.squeeze(2)
         return delta_rule(q, k, v, beta, self.config.chunk_size, self.config.use_fla_kernels)
 
     def forward(self, x, mask):
