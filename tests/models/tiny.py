@@ -18,6 +18,7 @@ TINY = {
     "ids4": dict(num_layers=2, hidden_size=16, num_heads=2, state_size=4),
     "deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
     "deltaproduct": dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
+    "gated_deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
 }
 RECURRENT = ["lstm", "gru", "rnn"]
 # presets whose checkpoints carry their own modeling code

@@ -61,7 +61,9 @@ def delta_rule(q, k, v, beta, chunk_size, use_fla_kernels):
 
 
 class DeltaNetMixer(nn.Module):
-    # steps of the delta rule per token: 1 here; DeltaProduct's mixer takes several (n_h keys, values and betas)
+    """Variants override `steps_per_token` (DeltaProduct: n_h keys, values and betas per token), `log_decays` and
+    `recurrence` (Gated DeltaNet); projections, convolution, normalisation and gating are shared."""
+
     steps_per_token = 1
 
     def __init__(self, config: DeltaNetConfig):
@@ -95,8 +97,12 @@ class DeltaNetMixer(nn.Module):
         q, k, v = qkv.split([1, self.steps_per_token, self.steps_per_token], dim=2)  # each (B, T, ., H, d)
         return F.normalize(q.squeeze(2), dim=-1), F.normalize(k, dim=-1), v
 
-    def recurrence(self, q, k, v, beta):
-        """q (B, T, H, d), k, v (B, T, 1, H, d), beta (B, T, 1, H) -> (B, T, H, d)."""
+    def log_decays(self, x, mask):
+        """log alpha (B, T, H) of a decay gate on the state (Gated DeltaNet); DeltaNet has none."""
+        return None
+
+    def recurrence(self, q, k, v, beta, g):
+        """q (B, T, H, d), k, v (B, T, 1, H, d), beta (B, T, 1, H), g None -> (B, T, H, d)."""
         k, v, beta = k.squeeze(2), v.squeeze(2), beta.squeeze(2)
         return delta_rule(q, k, v, beta, self.config.chunk_size, self.config.use_fla_kernels)
 
@@ -105,7 +111,7 @@ class DeltaNetMixer(nn.Module):
         batch, length, width = x.shape
         x = x * mask  # pads enter the convolution as zeros
         q, k, v = self.queries_keys_values(x)
-        o = self.recurrence(q, k, v, self.step_sizes(x, mask))  # (B, T, H, d)
+        o = self.recurrence(q, k, v, self.step_sizes(x, mask), self.log_decays(x, mask))  # (B, T, H, d)
         o = self.head_norm(o).reshape(batch, length, width)  # (B, T, D)
         if self.gate_proj is not None:
             o = o * F.silu(self.gate_proj(x))

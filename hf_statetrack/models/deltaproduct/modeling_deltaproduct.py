@@ -19,8 +19,8 @@ class DeltaProductMixer(DeltaNetMixer):
         self.steps_per_token = config.num_householder  # read by DeltaNetMixer.__init__ to size q, k, v and beta
         super().__init__(config)
 
-    def recurrence(self, q, k, v, beta):
-        """q (B, T, H, d), k, v (B, T, n, H, d), beta (B, T, n, H) -> (B, T, H, d)."""
+    def recurrence(self, q, k, v, beta, g):
+        """q (B, T, H, d), k, v (B, T, n, H, d), beta (B, T, n, H), g None (no decay) -> (B, T, H, d)."""
         return delta_product_chunked(q, k, v, beta, self.config.chunk_size)
 
 
