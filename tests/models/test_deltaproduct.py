@@ -1,6 +1,8 @@
 """DeltaProduct: the interleaved chunked path equals the plain n_h-steps-per-token loop (float64, values and
 gradients), n_h = 1 is DeltaNet, and the tagger keeps the model contract."""
 
+import functools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -78,3 +80,19 @@ def test_padding_leaves_real_positions_unchanged():
     mask = torch.cat([torch.zeros(1, 3, dtype=torch.long), torch.ones_like(input_ids)], dim=1)
     torch.testing.assert_close(model(padded, attention_mask=mask).logits[:, 3:], model(input_ids).logits,
                                rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.gpu
+def test_fla_kernel_path_matches_the_reference_on_cuda():
+    """With flash-linear-attention installed, DeltaProduct's sub-token sequence runs on fla's chunk_delta_rule
+    (bfloat16); it stays within bf16 rounding of the float64 loop."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    pytest.importorskip("fla")
+    from hf_statetrack.models.deltanet.modeling_deltanet import delta_rule
+
+    q, k, v, beta = (x.detach().float().cuda() for x in random_product_inputs(64, 3, key_dim=16, value_dim=16))
+    rule = functools.partial(delta_rule, chunk_size=16, use_fla_kernels=True)
+    got = delta_product_chunked(q, k, v, beta, delta_rule=rule)
+    expected = delta_product_reference(*(x.double() for x in (q, k, v, beta))).float()
+    assert (got - expected).abs().max() < 3e-2 * expected.abs().max()

@@ -21,9 +21,13 @@ def interleave(q, k, v, beta):
     return [x.flatten(1, 2) for x in (q_sub, k, v, beta)]
 
 
-def delta_product_chunked(q, k, v, beta, chunk_size: int = 16):
+def delta_product_chunked(q, k, v, beta, chunk_size: int = 16, delta_rule=None):
     """q (B, T, H, K), k (B, T, n, H, K), v (B, T, n, H, V), beta (B, T, n, H) -> o (B, T, H, V); chunk_size
-    counts sub-tokens."""
+    counts sub-tokens. `delta_rule(q, k, v, beta)` runs the sub-token sequence: DeltaNet's chunked path unless
+    given (the model passes its dispatcher, which uses flash-linear-attention's kernel on CUDA)."""
     steps = k.shape[2]
-    o = delta_rule_chunked(*interleave(q, k, v, beta), chunk_size=chunk_size)  # (B, nT, H, V)
+    if delta_rule is None:
+        o = delta_rule_chunked(*interleave(q, k, v, beta), chunk_size=chunk_size)  # (B, nT, H, V)
+    else:
+        o = delta_rule(*interleave(q, k, v, beta))
     return o[:, steps - 1::steps]  # the last sub-token of every token

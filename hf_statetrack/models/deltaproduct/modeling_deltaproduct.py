@@ -9,7 +9,9 @@ S_n needs n_h = n - 1 in one layer (S3: 2, S5: 4); n_h = 1 is DeltaNet. Everythi
 output gate, SwiGLU MLP, padding as identity steps) is DeltaNet's (modeling_deltanet.py).
 """
 
-from ..deltanet.modeling_deltanet import DeltaNetForTokenClassification, DeltaNetMixer, DeltaNetModel
+import functools
+
+from ..deltanet.modeling_deltanet import DeltaNetForTokenClassification, DeltaNetMixer, DeltaNetModel, delta_rule
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
 
@@ -21,7 +23,9 @@ class DeltaProductMixer(DeltaNetMixer):
 
     def recurrence(self, q, k, v, beta, g):
         """q (B, T, H, d), k, v (B, T, n, H, d), beta (B, T, n, H), g None (no decay) -> (B, T, H, d)."""
-        return delta_product_chunked(q, k, v, beta, self.config.chunk_size)
+        rule = functools.partial(delta_rule, chunk_size=self.config.chunk_size,
+                                 use_fla_kernels=self.config.use_fla_kernels)  # fla's kernel on CUDA if installed
+        return delta_product_chunked(q, k, v, beta, delta_rule=rule)
 
 
 class DeltaProductModel(DeltaNetModel):
