@@ -113,8 +113,8 @@ def config_class_of(model_type: str) -> type[PreTrainedConfig]:
         names = Registry("transformers model_type")
         for name in CONFIG_MAPPING.keys():  # a lazy mapping: len() is 0, keys() lists every model_type
             names.register(name, None)
-        raise StateTrackError(names.unknown_message(model_type).split("; available")[0] +
-                              "; transformers.CONFIG_MAPPING.keys() lists them")
+        raise StateTrackError(names.unknown_message(model_type).split(" available:")[0] +
+                              " transformers.CONFIG_MAPPING.keys() lists every model_type")
     return CONFIG_MAPPING[model_type]
 
 
@@ -145,6 +145,9 @@ def check_sequence_model(model_type: str, config: PreTrainedConfig) -> None:
     if getattr(config, "is_encoder_decoder", False):
         raise StateTrackError(f"architecture {model_type!r} is an encoder-decoder ({base.__name__} needs decoder "
                               "inputs), not a sequence tagger; pick a decoder-only or encoder model")
+    if getattr(config, "hidden_size", None) is None:
+        raise StateTrackError(f"architecture {model_type!r} is a composite model (its config has sub-configs and no "
+                              "hidden_size); use its text model's type, e.g. clip_text_model")
     inputs = list(inspect.signature(base.forward).parameters)[1:2]
     if inputs != ["input_ids"]:
         raise StateTrackError(f"architecture {model_type!r} is not a sequence model: {base.__name__} reads "

@@ -78,6 +78,7 @@ def test_knobs_reach_the_config_and_the_table_gives_heads_that_divide():
     ("rwkw", {}, "unknown transformers model_type 'rwkw'; did you mean 'rwkv'"),
     ("vit", {}, "is not a sequence model: ViTModel reads pixel_values"),
     ("t5", {}, "is an encoder-decoder"),
+    ("clip", {}, "is a composite model"),
     ("rwkv", {"hidden_sise": 8}, "did you mean 'hidden_size'"),
     ("mamba2", {"head_dim": 5}, "architecture 'mamba2'"),
 ])
