@@ -6,7 +6,8 @@
 A step is forward + backward + AdamW update of a token tagger (64 classes) on a (batch, length) batch. All
 models are built in one process and timed interleaved: round r times one step of every model in turn, so load
 from other processes on a shared machine falls on all of them alike; the figure is the median over rounds.
-`x transformer` is tokens/s over that of the `transformer` preset (Llama-style) in the same rounds.
+`x transformer` is tokens/s over that of the first preset (`transformer`, Llama-style) in the same rounds; our
+delta-rule presets (deltanet, deltaproduct with n_h = 2, gated_deltanet) are timed alongside.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", help="model types (default: CPU_ARCHITECTURES)")
+    parser.add_argument("--presets", nargs="+", default=["transformer", "deltanet", "deltaproduct", "gated_deltanet"],
+                        help="our presets timed alongside (the first is the reference)")
     parser.add_argument("--length", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--num-layers", type=int, default=2)
@@ -46,7 +49,7 @@ def make_step(model, ids, labels):
 
 
 def build_all(args) -> dict:
-    """name -> (model, step); the transformer preset first, as the reference."""
+    """name -> (model, step); our presets first (the first is the reference), then the architectures."""
     import torch
 
     import hf_statetrack  # noqa: F401  (registration, fast Mamba scan)
@@ -56,7 +59,10 @@ def build_all(args) -> dict:
     knobs = {"num_layers": args.num_layers, "hidden_size": args.hidden_size}
     ids = torch.randint(0, 64, (args.batch_size, args.length))
     labels = torch.randint(0, 64, (args.batch_size, args.length))
-    models = {"transformer (preset)": build_model("transformer", vocab_size=65, num_labels=64, **knobs)}
+    models = {}
+    for name in args.presets:
+        torch.manual_seed(0)
+        models[f"{name} (preset)"] = build_model(name, vocab_size=65, num_labels=64, **knobs)
     for name in args.only or CPU_ARCHITECTURES:
         torch.manual_seed(0)
         models[name] = build_architecture(name, vocab_size=65, num_labels=64, **knobs)
@@ -75,7 +81,7 @@ def main(args) -> list[dict]:
                 times[name].append(seconds)
         print(f"round {round_} done", flush=True)
     tokens = args.batch_size * args.length
-    reference = tokens / statistics.median(times["transformer (preset)"])
+    reference = tokens / statistics.median(times[f"{args.presets[0]} (preset)"])
     rows = [{"model": name, "params": model.num_parameters(), "tokens_per_s": tokens / statistics.median(times[name]),
              "ms_per_step": 1000 * statistics.median(times[name])} for name, (model, _) in runs.items()]
     for row in rows:

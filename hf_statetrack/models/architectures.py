@@ -91,6 +91,9 @@ FAMILIES = {
     "zamba2": lambda layers, width: dict(
         layers_block_type=_last_is(layers, "linear_attention", "hybrid"), n_mamba_heads=2 * width // HEAD_WIDTH,
         mamba_d_state=16, mamba_ngroups=1, chunk_size=64),
+    # LFM2 (dense and MoE): short-convolution blocks, the last one attention (LFM2's own default at small depths is
+    # all attention; lfm2_moe has none)
+    "lfm2": lambda layers, width: dict(layer_types=_last_is(layers, "conv", "full_attention")),
     "lfm2_moe": lambda layers, width: dict(layer_types=_last_is(layers, "conv", "full_attention")),
     # Nemotron-H counts mixers, not blocks: num_layers blocks of (Mamba-2 mixer, MLP)
     "nemotron_h": lambda layers, width: dict(
