@@ -7,14 +7,14 @@
 The knobs are `num_layers`, `hidden_size`, `dropout` (before the classifier) and any field of the model
 type's config, passed through unchanged. Sizes come from one table:
 
-* `COMMON` sets the fields most configs share, wherever the config class has them: depth and width, heads of
+* `common()` sets the fields most configs share, wherever the config class has them: depth and width, heads of
   width 16 (so they divide the width), an MLP of 4x the width, a few small experts for mixture-of-experts
   layers, the cache off, and the padding index inside the vocabulary (the last id, which is our pad) so no
   real token's embedding is frozen.
 * `FAMILIES` adds what a family names its own way (Mamba-2's heads, Qwen3-Next's linear-attention heads ...).
 
-A model type that cannot be built (unknown, not a sequence model, a config that refuses these sizes) fails with
-one line saying why.
+A model type that cannot be built (unknown, an encoder-decoder, not a sequence model, a composite config, a
+config that refuses these sizes) fails with one line saying why.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .architecture import ArchitectureConfig, ArchitectureForTokenClassification
 
 HEAD_WIDTH = 16
 # Tried on CPU with these defaults: every one trains (tests/models/test_architectures.py runs a step of each,
-# benchmarks/training.py times them); the README's matrix lists them with those that are refused.
+# benchmarks/architectures.py times them); the README's matrix lists them with those that are refused.
 CPU_ARCHITECTURES = (
     "llama", "gpt2", "gpt_neox", "gemma3_text", "bert", "mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm",
     "recurrent_gemma", "lfm2", "lfm2_moe", "minimax", "qwen3_next", "qwen3_5_text", "olmo_hybrid", "kimi_linear",
@@ -52,11 +52,11 @@ def common(num_layers: int, hidden_size: int, vocab_size: int) -> dict:
     )
 
 
-def _ssd(width: int, prefix: str = "mamba_") -> dict:
+def _ssd(width: int) -> dict:
     """Mamba-2 (SSD) mixers inside a hybrid: heads of width 16 over the inner width 2 * width, one B/C group,
     chunks of 64 (the PyTorch path pads every sequence to a multiple of the chunk)."""
-    return {f"{prefix}n_heads": 2 * width // HEAD_WIDTH, f"{prefix}d_head": HEAD_WIDTH, f"{prefix}n_groups": 1,
-            f"{prefix}d_state": 16, f"{prefix}chunk_size": 64}
+    return dict(mamba_n_heads=2 * width // HEAD_WIDTH, mamba_d_head=HEAD_WIDTH, mamba_n_groups=1, mamba_d_state=16,
+                mamba_chunk_size=64)
 
 
 def _last_is(layers: int, kind: str, last: str) -> list[str]:

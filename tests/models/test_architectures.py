@@ -1,6 +1,7 @@
 """Any transformers architecture as a token tagger: one training step each, the loss contract, checkpoints,
 and one-line refusals."""
 
+import doctest
 import json
 import os
 import subprocess
@@ -119,3 +120,11 @@ def test_an_architecture_trains_through_the_cli(tmp_path):
     assert results["model_label"] == "qwen3_next-L1-H16" and results["train"]["steps"] == 5
     reloaded = AutoModelForTokenClassification.from_pretrained(tmp_path / "out")
     assert reloaded.config.backbone["model_type"] == "qwen3_next"
+
+
+def test_docstring_examples():
+    from hf_statetrack.models import architectures
+    from hf_statetrack.models.architecture import configuration_architecture
+
+    for module in (architectures, configuration_architecture):
+        assert doctest.testmod(module).failed == 0, module.__name__

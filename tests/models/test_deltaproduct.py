@@ -1,6 +1,7 @@
 """DeltaProduct: the interleaved chunked path equals the plain n_h-steps-per-token loop (float64, values and
 gradients), n_h = 1 is DeltaNet, and the tagger keeps the model contract."""
 
+import doctest
 import functools
 
 import pytest
@@ -96,3 +97,9 @@ def test_fla_kernel_path_matches_the_reference_on_cuda():
     got = delta_product_chunked(q, k, v, beta, delta_rule=rule)
     expected = delta_product_reference(*(x.double() for x in (q, k, v, beta))).float()
     assert (got - expected).abs().max() < 3e-2 * expected.abs().max()
+
+
+def test_docstring_examples():
+    from hf_statetrack.models.deltaproduct import configuration_deltaproduct
+
+    assert doctest.testmod(configuration_deltaproduct).failed == 0

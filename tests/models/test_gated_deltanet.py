@@ -2,6 +2,8 @@
 DeltaNet, the mixer equals OLMo-hybrid's Gated DeltaNet layer on the same weights, and the rule equals
 Qwen3-Next's PyTorch kernel on the same inputs."""
 
+import doctest
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -130,3 +132,9 @@ def test_fla_kernel_matches_the_reference_on_cuda():
     got = gated_delta_rule(q, k, v, beta, g, chunk_size=16, use_fla_kernels=True)
     expected = gated_delta_rule_reference(*(x.double() for x in (q, k, v, beta, g))).float()
     assert (got - expected).abs().max() < 3e-2 * expected.abs().max()
+
+
+def test_docstring_examples():
+    from hf_statetrack.models.gated_deltanet import configuration_gated_deltanet
+
+    assert doctest.testmod(configuration_gated_deltanet).failed == 0
