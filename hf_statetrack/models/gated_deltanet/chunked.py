@@ -49,7 +49,7 @@ def gated_delta_rule_chunked(q, k, v, beta, g, chunk_size=16):
     k_to_end = k * (log_g[..., -1:, :] - log_g).exp()  # K * G_C / G
     chunk_decay = log_g[..., -1:, :].exp()  # G_C (n, B, H, 1, 1)
 
-    state = v.new_zeros(batch, heads, key_dim, v.shape[-1]).to(dtype)  # P (B, H, K, V)
+    state = v.new_zeros(batch, heads, key_dim, v.shape[-1])  # P (B, H, K, V), in the compute dtype of v
     outputs = []
     for q_i, k_i, u_i, w_i, scores_i, g_i in zip(*(x.unbind(0) for x in (q_decayed, k_to_end, u, w, scores,
                                                                           chunk_decay))):
