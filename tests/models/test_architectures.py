@@ -128,3 +128,11 @@ def test_docstring_examples():
 
     for module in (architectures, configuration_architecture):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_cli_refuses_an_architecture_in_one_line_with_status_2(tmp_path, capsys):
+    config = {**PIPELINE_TINY, "model": {"architecture": "vit", "num_layers": 1}}
+    assert main(["train", str(write_config(tmp_path, config))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: architecture 'vit' is not a sequence model") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
