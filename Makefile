@@ -50,6 +50,7 @@ bench: setup
 	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev,bench]"
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/training.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/architectures.py
 	$(PY) benchmarks/text_format.py
 	$(PY) benchmarks/incontext_choice.py
 	$(PY) benchmarks/text_tasks.py

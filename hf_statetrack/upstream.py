@@ -13,6 +13,10 @@ release can move without a deprecation (hook: package, what we rely on -> what h
 * ``token_loss``: transformers, ``PreTrainedModel.loss_function`` of token-classification models returns
   summed cross-entropy / num_items_in_batch (every tagging head here uses it; Trainer relies on the
   division) -> one warning at the first `build_model`: losses under accumulation or DDP are mis-scaled.
+* ``gated_delta_layers``: transformers, ``modeling_olmo_hybrid.OlmoHybridGatedDeltaNet`` (its q/k/v/a/b/g/o
+  projections, conv1d, A_log, dt_bias, o_norm) and ``modeling_qwen3_next.torch_chunk_gated_delta_rule(query, key,
+  value, g, beta, chunk_size, use_qk_l2norm_in_kernel)``, used only by tests as an independent reference for the
+  ``gated_deltanet`` preset -> those parity tests are skipped with the reason; the preset itself does not use them.
 * ``datasets_loader``: datasets, ``datasets.load.dataset_module_factory`` called by
   ``load_dataset_builder``, ``DatasetModule(module_path, hash, builder_kwargs)``
   -> ``datasets.load_dataset("hf_statetrack", ...)`` is off, one warning; ``hf_statetrack.load_dataset`` works.
@@ -147,6 +151,32 @@ def check_token_loss() -> str | None:
     return None
 
 
+OLMO_HYBRID = "transformers.models.olmo_hybrid.modeling_olmo_hybrid"
+OLMO_GDN_PARTS = ["q_proj", "k_proj", "v_proj", "a_proj", "b_proj", "g_proj", "o_proj", "conv1d", "A_log", "dt_bias",
+                  "o_norm"]
+
+
+def check_gated_delta_layers() -> str | None:
+    layer = _attribute(OLMO_HYBRID, "OlmoHybridGatedDeltaNet")
+    kernel = _attribute("transformers.models.qwen3_next.modeling_qwen3_next", "torch_chunk_gated_delta_rule")
+    if layer is None or kernel is None:
+        return "OlmoHybridGatedDeltaNet or qwen3_next's torch_chunk_gated_delta_rule is gone"
+    missing = _missing_parameters(inspect.unwrap(kernel), ["query", "key", "value", "g", "beta", "chunk_size",
+                                                           "use_qk_l2norm_in_kernel"])
+    if missing:
+        return f"torch_chunk_gated_delta_rule no longer takes {', '.join(missing)}"
+    import torch
+    from transformers import OlmoHybridConfig
+
+    config = OlmoHybridConfig(hidden_size=8, num_hidden_layers=2, layer_types=["linear_attention", "full_attention"],
+                              linear_num_key_heads=1, linear_num_value_heads=1, linear_key_head_dim=8,
+                              linear_value_head_dim=8)
+    with torch.random.fork_rng(devices=[]):  # a check must not move the caller's seeded RNG
+        module = layer(config, layer_idx=0)
+    gone = [n for n in OLMO_GDN_PARTS if not hasattr(module, n)]
+    return f"OlmoHybridGatedDeltaNet no longer has {', '.join(gone)}" if gone else None
+
+
 def check_datasets_loader() -> str | None:
     import datasets.load
 
@@ -176,6 +206,7 @@ HOOKS = {hook.name: hook for hook in (
     Hook("mamba_scan", "transformers", check_mamba_scan),
     Hook("mamba_mixer", "transformers", check_mamba_mixer),
     Hook("token_loss", "transformers", check_token_loss),
+    Hook("gated_delta_layers", "transformers", check_gated_delta_layers),
     Hook("datasets_loader", "datasets", check_datasets_loader),
     Hook("datasets_builder", "datasets", check_datasets_builder),
 )}

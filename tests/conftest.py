@@ -12,7 +12,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hf_statetrack-tests-")
 os.environ.pop("HF_DATASETS_CACHE", None)
 
-pytest_plugins = ["tests.pretrained.fixtures"]  # tiny causal LMs + tokenizers, for tests/pretrained and tests/training
+pytest_plugins = ["tests.pretrained.fixtures"]  # tiny causal LMs + tokenizers
 
 
 def pytest_collection_modifyitems(config, items):

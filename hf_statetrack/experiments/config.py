@@ -3,6 +3,7 @@
     output_dir: outputs/s5-lstm
     task: {name: S5, train_length: [1, 16], num_train: 10000, num_test: 1000}   # load_dataset parameters
     model: {preset: lstm, num_layers: 1, hidden_size: 64}                       # a preset and its knobs
+    # or model: {architecture: rwkv, num_layers: 2, hidden_size: 64}           # any transformers model_type
     training: {num_train_epochs: 5, learning_rate: 1.0e-3}                      # any TrainingArguments field
     evaluation: {threshold: 0.9, target_accuracy: 0.99}
 
@@ -62,23 +63,40 @@ def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
 class ModelSection:
     preset: str | None = field(default=None, metadata={
         "help": "a model preset, one of hf_statetrack.models.list_presets(); an unknown name lists them"})
+    architecture: str | None = field(default=None, metadata={
+        "help": "any transformers model_type (rwkv, qwen3_next, xlstm, ...), its base model built from scratch"})
     pretrained: str | None = field(default=None, metadata={"help": "a Hub id or a local checkpoint folder"})
     knobs: dict = field(default_factory=dict, metadata={
-        "help": "a preset's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})
+        "help": "a preset's or architecture's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})
 
     @classmethod
     def from_dict(cls, raw: dict) -> ModelSection:
         raw = dict(raw)
-        section = cls(preset=raw.pop("preset", None), pretrained=raw.pop("pretrained", None), knobs=raw)
-        if (section.preset is None) == (section.pretrained is None):
-            raise StateTrackError("model needs exactly one of 'preset' (train from scratch) or 'pretrained'")
-        if section.preset is not None:
-            from ..models import preset_config
-
-            preset_config(section.preset, vocab_size=2, num_labels=2, **section.knobs)  # unknown knobs fail here
-        else:
+        section = cls(preset=raw.pop("preset", None), architecture=raw.pop("architecture", None),
+                      pretrained=raw.pop("pretrained", None), knobs=raw)
+        if sum(x is not None for x in (section.preset, section.architecture, section.pretrained)) != 1:
+            raise StateTrackError("model needs exactly one of 'preset' or 'architecture' (train from scratch) "
+                                  "or 'pretrained' (fine-tune)")
+        if section.pretrained is not None:
             check_pretrained_knobs(section.knobs)
+        else:
+            section.build_config(vocab_size=2, num_labels=2)  # unknown knobs and impossible sizes fail here
         return section
+
+    def build_config(self, *, vocab_size: int, num_labels: int):
+        """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture)."""
+        from ..models import architecture_config, preset_config
+
+        if self.architecture is not None:
+            return architecture_config(self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+        return preset_config(self.preset, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+
+    def build(self, *, vocab_size: int, num_labels: int):
+        """A freshly initialised token tagger trained from scratch."""
+        from ..models import build_architecture, build_model
+
+        build = build_architecture if self.architecture is not None else build_model
+        return build(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
 
     def lora(self):
         """The peft.LoraConfig of a LoRA fine-tune, or None for full fine-tuning."""
@@ -90,7 +108,8 @@ class ModelSection:
             return Path(self.pretrained).name + ("-lora" if "lora" in self.knobs else "")
         size = "-".join(f"{k}{v}" for k, v in (("L", self.knobs.get("num_layers")),
                                                  ("H", self.knobs.get("hidden_size"))) if v is not None)
-        return f"{self.preset}-{size}" if size else self.preset
+        name = self.preset or self.architecture
+        return f"{name}-{size}" if size else name
 
 
 @dataclass
@@ -157,7 +176,8 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict:
         return {"output_dir": self.output_dir, "task": self.task,
-                "model": {"preset": self.model.preset, "pretrained": self.model.pretrained, **self.model.knobs},
+                "model": {"preset": self.model.preset, "architecture": self.model.architecture,
+                          "pretrained": self.model.pretrained, **self.model.knobs},
                 "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
                 "format": self.format, "answers": self.answers}
 

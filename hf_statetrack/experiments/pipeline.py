@@ -16,7 +16,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from ..data import load_dataset, parse_length
 from ..data.loading import count_tokens
 from ..errors import StateTrackError
-from ..models import build_model
 from ..results import Results
 from ..scoring import SUMMARY_KEYS, compute_metrics
 from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
@@ -85,8 +84,7 @@ def shared_trainer_kwargs(cfg: ExperimentConfig, args, splits: dict) -> dict:
 
 
 def make_trainer(cfg: ExperimentConfig, args, splits: dict, task) -> Trainer:
-    model = build_model(cfg.model.preset, vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab),
-                        **cfg.model.knobs)
+    model = cfg.model.build(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab))
     model.config.statetrack = task_metadata(cfg, task)
     return Trainer(model=model, data_collator=TaggingCollator(pad_token_id(task)), compute_metrics=scalar_metrics,
                    preprocess_logits_for_metrics=argmax_logits, **shared_trainer_kwargs(cfg, args, splits))

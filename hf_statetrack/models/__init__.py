@@ -1,16 +1,18 @@
-"""Token-tagging models: presets, our recurrent taggers and Mamba / Mamba-2 heads.
+"""Token-tagging models: presets, our recurrent taggers, Mamba / Mamba-2 heads, and any transformers architecture.
 
 Importing this package registers every architecture with AutoConfig / AutoModel /
 AutoModelForTokenClassification and gives transformers' Mamba the fast CPU scan (nothing else
 happens at import).
 
->>> from hf_statetrack.models import build_model, list_presets
+>>> from hf_statetrack.models import build_architecture, build_model
 >>> model = build_model("transformer", vocab_size=6, num_labels=6, num_layers=1, hidden_size=32)
+>>> model = build_architecture("rwkv", vocab_size=6, num_labels=6, num_layers=1, hidden_size=32)
 """
 
 from . import mamba_tagging, recurrent, selective_scan, stock_heads  # noqa: F401  (registration)
+from .architectures import architecture_config, build_architecture
 from .presets import PRESETS, build_model, list_presets, preset_config
 
 selective_scan.install()  # transformers' Mamba gets the fast scan wherever the CUDA kernel is not used
 
-__all__ = ["PRESETS", "build_model", "list_presets", "preset_config"]
+__all__ = ["PRESETS", "architecture_config", "build_architecture", "build_model", "list_presets", "preset_config"]

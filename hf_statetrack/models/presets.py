@@ -24,6 +24,8 @@ from ..errors import StateTrackError
 from ..registry import Registry
 from ..upstream import warn_drift
 from .deltanet import PRESET as DELTANET
+from .deltaproduct import PRESET as DELTAPRODUCT
+from .gated_deltanet import PRESET as GATED_DELTANET
 from .ids4 import PRESET as IDS4
 from .mamba_negeig import PRESET as MAMBA_NEGEIG
 from .mamba_tagging import Mamba2ForTokenClassification, MambaForTokenClassification
@@ -147,6 +149,8 @@ for _preset in [
     Preset(*MAMBA_NEGEIG),
     Preset(*IDS4),
     Preset(*DELTANET),
+    Preset(*DELTAPRODUCT),
+    Preset(*GATED_DELTANET),
 ]:
     PRESETS.register(_preset.name, _preset)
 

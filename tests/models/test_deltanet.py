@@ -66,7 +66,7 @@ def test_beta_range_follows_allow_negative_eigenvalues(negative):
     x = torch.randn(4, 9, 16)
     mask = torch.ones(4, 9, 1)
     mask[0, :3] = 0
-    beta = mixer.step_sizes(x, mask)  # (B, T, H)
+    beta = mixer.step_sizes(x, mask)  # (B, T, 1, H)
     top = 2.0 if negative else 1.0
     assert beta.max() > 0.99 * top and beta.max() <= top and beta[1:].min() < 0.01 * top
     assert (beta[0, :3] == 0).all()  # padded positions do not touch the state

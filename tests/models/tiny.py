@@ -17,6 +17,8 @@ TINY = {
     "mamba_negeig": dict(num_layers=2, hidden_size=16, state_size=4),
     "ids4": dict(num_layers=2, hidden_size=16, num_heads=2, state_size=4),
     "deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
+    "deltaproduct": dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
+    "gated_deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
 }
 RECURRENT = ["lstm", "gru", "rnn"]
 # presets whose checkpoints carry their own modeling code

@@ -61,35 +61,57 @@ def delta_rule(q, k, v, beta, chunk_size, use_fla_kernels):
 
 
 class DeltaNetMixer(nn.Module):
+    """Variants override `steps_per_token` (DeltaProduct: n_h keys, values and betas per token), `log_decays` and
+    `recurrence` (Gated DeltaNet); projections, convolution, normalisation and gating are shared."""
+
+    steps_per_token = 1
+
     def __init__(self, config: DeltaNetConfig):
         super().__init__()
         self.config = config
         width, self.num_heads = config.hidden_size, config.num_heads
-        self.qkv_proj = nn.Linear(width, 3 * width, bias=False)
-        self.beta_proj = nn.Linear(width, config.num_heads, bias=False)
-        # depthwise over the 3 * width channels of q, k, v; left-padded in forward, so it is causal
-        self.conv = nn.Conv1d(3 * width, 3 * width, config.conv_size, groups=3 * width, bias=False) \
+        channels = (1 + 2 * self.steps_per_token) * width  # q, then the keys, then the values
+        self.qkv_proj = nn.Linear(width, channels, bias=False)
+        self.beta_proj = nn.Linear(width, config.num_heads * self.steps_per_token, bias=False)
+        # depthwise over the channels of q, k, v; left-padded in forward, so it is causal
+        self.conv = nn.Conv1d(channels, channels, config.conv_size, groups=channels, bias=False) \
             if config.use_short_conv else None
         self.gate_proj = nn.Linear(width, width, bias=False) if config.use_output_gate else None
         self.head_norm = nn.RMSNorm(width // config.num_heads, eps=config.rms_norm_eps)
         self.o_proj = nn.Linear(width, width, bias=False)
 
     def step_sizes(self, x, mask):
-        """beta (B, T, H): 2 sigmoid (or sigmoid) of a projection of x; 0 at pads, an identity step."""
+        """beta (B, T, n, H) for n steps per token: 2 sigmoid (or sigmoid) of a projection of x; 0 at pads, an
+        identity step."""
         beta = torch.sigmoid(self.beta_proj(x)) * mask
+        beta = beta.unflatten(-1, (self.steps_per_token, self.num_heads))  # (B, T, n, H)
         return 2 * beta if self.config.allow_negative_eigenvalues else beta
+
+    def queries_keys_values(self, x):
+        """q (B, T, H, d) and k, v (B, T, n, H, d) for n steps per token; q and k unit length."""
+        batch, length, _ = x.shape
+        qkv = self.qkv_proj(x)  # (B, T, (1 + 2n) D)
+        if self.conv is not None:
+            qkv = self.conv(F.pad(qkv.transpose(1, 2), (self.conv.kernel_size[0] - 1, 0))).transpose(1, 2)
+        qkv = F.silu(qkv).reshape(batch, length, 1 + 2 * self.steps_per_token, self.num_heads, -1)
+        q, k, v = qkv.split([1, self.steps_per_token, self.steps_per_token], dim=2)  # each (B, T, ., H, d)
+        return F.normalize(q.squeeze(2), dim=-1), F.normalize(k, dim=-1), v
+
+    def log_decays(self, x, mask):
+        """log alpha (B, T, H) of a decay gate on the state (Gated DeltaNet); DeltaNet has none."""
+        return None
+
+    def recurrence(self, q, k, v, beta, g):
+        """q (B, T, H, d), k, v (B, T, 1, H, d), beta (B, T, 1, H), g None -> (B, T, H, d)."""
+        k, v, beta = k.squeeze(2), v.squeeze(2), beta.squeeze(2)
+        return delta_rule(q, k, v, beta, self.config.chunk_size, self.config.use_fla_kernels)
 
     def forward(self, x, mask):
         """x (B, T, D), mask (B, T, 1) of 0/1 -> (B, T, D)."""
         batch, length, width = x.shape
         x = x * mask  # pads enter the convolution as zeros
-        qkv = self.qkv_proj(x)  # (B, T, 3D)
-        if self.conv is not None:
-            qkv = self.conv(F.pad(qkv.transpose(1, 2), (self.conv.kernel_size[0] - 1, 0))).transpose(1, 2)
-        q, k, v = F.silu(qkv).reshape(batch, length, 3, self.num_heads, -1).unbind(2)  # each (B, T, H, d)
-        q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
-        beta = self.step_sizes(x, mask)  # (B, T, H)
-        o = delta_rule(q, k, v, beta, self.config.chunk_size, self.config.use_fla_kernels)  # (B, T, H, d)
+        q, k, v = self.queries_keys_values(x)
+        o = self.recurrence(q, k, v, self.step_sizes(x, mask), self.log_decays(x, mask))  # (B, T, H, d)
         o = self.head_norm(o).reshape(batch, length, width)  # (B, T, D)
         if self.gate_proj is not None:
             o = o * F.silu(self.gate_proj(x))
@@ -108,10 +130,10 @@ class SwiGLU(nn.Module):
 
 
 class DeltaNetBlock(nn.Module):
-    def __init__(self, config: DeltaNetConfig):
+    def __init__(self, config: DeltaNetConfig, mixer_class: type[DeltaNetMixer] = DeltaNetMixer):
         super().__init__()
         self.mixer_norm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
-        self.mixer = DeltaNetMixer(config)
+        self.mixer = mixer_class(config)
         self.mlp_norm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.mlp = SwiGLU(config)
         self.dropout = nn.Dropout(config.dropout)
@@ -137,10 +159,12 @@ class DeltaNetPreTrainedModel(PreTrainedModel):
 class DeltaNetModel(DeltaNetPreTrainedModel):
     """The backbone; hidden_states (with output_hidden_states) = embeddings + the output of every block."""
 
+    mixer_class = DeltaNetMixer  # subclasses (DeltaProduct, Gated DeltaNet) swap the mixer, nothing else
+
     def __init__(self, config: DeltaNetConfig):
         super().__init__(config)
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.layers = nn.ModuleList(DeltaNetBlock(config) for _ in range(config.num_hidden_layers))
+        self.layers = nn.ModuleList(DeltaNetBlock(config, self.mixer_class) for _ in range(config.num_hidden_layers))
         self.norm = nn.RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.post_init()
 
@@ -159,9 +183,11 @@ class DeltaNetModel(DeltaNetPreTrainedModel):
 
 
 class DeltaNetForTokenClassification(DeltaNetPreTrainedModel):
+    backbone_class = DeltaNetModel
+
     def __init__(self, config: DeltaNetConfig):
         super().__init__(config)
-        self.model = DeltaNetModel(config)
+        self.model = self.backbone_class(config)
         self.dropout = nn.Dropout(config.dropout)
         self.score = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
