@@ -117,7 +117,7 @@ def test_an_architecture_trains_through_the_cli(tmp_path):
     config = {**PIPELINE_TINY, "model": {"architecture": "qwen3_next", "num_layers": 1, "hidden_size": 16}}
     assert main(["train", str(write_config(tmp_path, config))]) == 0
     results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["model_label"] == "qwen3_next-L1-H16" and results["train"]["steps"] == 5
+    assert results["model"] == "qwen3_next-L1-H16" and results["train"]["steps"] == 5
     reloaded = AutoModelForTokenClassification.from_pretrained(tmp_path / "out")
     assert reloaded.config.backbone["model_type"] == "qwen3_next"
 
