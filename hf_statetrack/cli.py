@@ -45,7 +45,7 @@ def generation_kwargs(args: argparse.Namespace, with_common: bool = True) -> dic
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise StateTrackError(f"--param takes KEY=VALUE, got {item!r}")
-        params[key] = parse_yaml(value)
+        params[key] = parse_yaml(value, f"--param {key}")
     if not with_common:
         return params
     return dict(train_length=args.train_length, test_length=args.test_length, num_train=args.num_train,
@@ -134,7 +134,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .experiments.config import load_config
     from .experiments.run import run_experiment
 
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, [*args.set, *(["overwrite=true"] if args.overwrite else [])])
     run_experiment(cfg)
     if PartialState().is_main_process:
         print(f"\n{(Path(cfg.output_dir) / 'results.md').read_text()}\nresults, model and plot in {cfg.output_dir}/")
@@ -173,7 +173,7 @@ def cmd_probe(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from .experiments.sweep import run_sweep
 
-    summary = run_sweep(args.config, args.set)
+    summary = run_sweep(args.config, [*args.set, *(["overwrite=true"] if args.overwrite else [])])
     root = Path(next(iter(summary.values())).output_dir).parent
     print(f"\n{(root / 'summary.md').read_text()}\nsummary, per-run results and plots in {root}/")
 
@@ -254,6 +254,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="experiment YAML (sections task, model, training, evaluation)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value by dotted key, e.g. training.num_train_epochs=3 (repeatable)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear output_dir first (a folder holding another run is refused otherwise)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a statetrack checkpoint or any causal LM (in context) on any lengths",
@@ -294,6 +296,7 @@ def make_parser() -> argparse.ArgumentParser:
                        description="example: statetrack sweep eval_configs/quickstart.yaml")
     p.add_argument("config", help="experiment YAML with a sweep: section")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
+    p.add_argument("--overwrite", action="store_true", help="clear each run's folder first")
     p.set_defaults(func=cmd_sweep)
 
     add_lmeval_parser(sub)

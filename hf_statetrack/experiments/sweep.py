@@ -23,6 +23,7 @@ from ..results import Results, atomic_write, metric_cells, metric_header, plot_b
 from ..yaml_loader import read_yaml
 from .config import ModelSection, apply_override, from_dict, set_dotted
 from .run import run_experiment
+from .rundir import check_output_dir
 
 
 def expand(raw: dict) -> list[tuple[str, dict]]:
@@ -52,9 +53,14 @@ def run_sweep(path: str, overrides: list[str] = ()) -> dict[str, Results]:
         apply_override(raw, assignment)
     root = Path(raw.get("output_dir", "outputs/sweep"))
     configs = []
-    for name, run in expand(raw):
+    for name, run in expand(raw):  # validate every run before training any
         run["output_dir"] = str(root / name)
-        configs.append((name, from_dict(run)))  # validate every run before training any
+        cfg = from_dict(run)
+        if cfg.generation_params().num_test == 0:
+            raise StateTrackError(f"sweep run {name} has num_test 0: the summary needs a test split; set "
+                                  f"task.num_test > 0")
+        check_output_dir(cfg)
+        configs.append((name, cfg))
     for i, (name, cfg) in enumerate(configs, start=1):
         print(f"\n=== run {i}/{len(configs)}: {name} ===", flush=True)
         run_experiment(cfg)
