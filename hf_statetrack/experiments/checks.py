@@ -21,6 +21,7 @@ from transformers import TrainingArguments
 from ..errors import StateTrackError
 
 SIMPLE_TYPES = (bool, int, float, str, type(None))
+TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "null"}
 POSITIVE_TRAINING = ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps")
 NON_NEGATIVE_TRAINING = ("learning_rate", "weight_decay", "warmup_steps", "max_grad_norm")
 
@@ -70,7 +71,8 @@ def check_training_values(training: dict) -> None:
     for key, value in training.items():
         allowed = TRAINING_TYPES.get(key)
         if allowed is not None and not fits(value, allowed):
-            names = " or ".join(sorted("null" if t is type(None) else t.__name__ for t in allowed))
+            shown = [t for t in TYPE_NAMES if t in allowed and not (t is int and float in allowed)]  # a number
+            names = " or ".join(TYPE_NAMES[t] for t in shown)
             raise StateTrackError(f"training.{key} must be {names}, got {value!r}")
     for key in POSITIVE_TRAINING:
         if key in training and training[key] < 1:
