@@ -119,6 +119,16 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def check_writable(folder: str | Path, what: str) -> None:
+    """Before any work: `folder` (or its nearest existing parent) is a folder this process can write."""
+    base = Path(folder).absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        why = "a file" if base.is_file() else "not writable"
+        raise StateTrackError(f"{what} {folder} cannot be written ({base} is {why}); choose another folder")
+
+
 def percent(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import datasets
 import pyarrow.compute as pc
 
+from ..errors import StateTrackError
 from .builder import DATASET_NAME, StateTrackBuilder
 from .params import SPLITS
 from .registration import source_hash
@@ -31,6 +35,12 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     `streaming=True` returns an `IterableDatasetDict` with the same rows. Extra keywords are task
     parameters, e.g. ``generators="transpositions"``.
     """
+    if not isinstance(name, str):
+        raise StateTrackError(f"the task name must be a string such as 'S5', got {type(name).__name__} {name!r:.40}")
+    check_num_proc(num_proc)
+    check_cache_dir(cache_dir)
+    if not isinstance(streaming, bool):
+        raise StateTrackError(f"streaming must be True or False, got {streaming!r}")
     builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
                            num_train=num_train, num_test=num_test, num_validation=num_validation, seed=seed,
                            **task_params)
@@ -38,6 +48,20 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
         return with_all_splits(builder.as_streaming_dataset(), builder.info.features, streaming=True)
     builder.download_and_prepare(num_proc=num_proc)
     return with_all_splits(builder.as_dataset(), builder.info.features, streaming=False)
+
+
+def check_num_proc(num_proc) -> None:
+    if num_proc is not None and (isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1):
+        raise StateTrackError(f"num_proc must be a whole number >= 1 (or None for one process), got {num_proc!r}")
+
+
+def check_cache_dir(cache_dir) -> None:
+    if cache_dir is None:
+        return
+    if not isinstance(cache_dir, (str, os.PathLike)):
+        raise StateTrackError(f"cache_dir must be a folder path, got {type(cache_dir).__name__} {cache_dir!r:.40}")
+    if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise StateTrackError(f"cache_dir {cache_dir} is a file; give a folder (or None for the default cache)")
 
 
 def with_all_splits(splits: dict, features: datasets.Features, streaming: bool):

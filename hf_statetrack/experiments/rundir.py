@@ -13,7 +13,6 @@ and its resumption (`RESUMABLE`), as ``statetrack_run.json`` in ``output_dir`` a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from ..errors import StateTrackError
-from ..results import atomic_write
+from ..results import atomic_write, check_writable
 from .config import ExperimentConfig, resolved
 
 RUN_FILE = "statetrack_run.json"
@@ -90,20 +89,11 @@ def holds_a_run(output_dir: Path) -> bool:
         checkpoints(output_dir))
 
 
-def nearest_existing(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def check_output_dir(cfg: ExperimentConfig) -> None:
     """Without touching anything: output_dir can be created and written, and holds no other run (unless
     overwrite). A sweep runs this for every run before training the first."""
     out, mine = Path(cfg.output_dir), fingerprint(cfg)
-    base = nearest_existing(out.absolute())
-    if not base.is_dir() or not os.access(base, os.W_OK):
-        why = "a file" if base.is_file() else "not writable"
-        raise StateTrackError(f"output_dir {out} cannot be written ({base} is {why}); choose another output_dir")
+    check_writable(out, "output_dir")
     if cfg.overwrite or not (out.is_dir() and holds_a_run(out)):
         return
     theirs = read_fingerprint(out)
