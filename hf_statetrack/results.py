@@ -97,12 +97,13 @@ class Results:
     def write(self, output_dir: str | Path | None = None, markdown: str | None = None, plot=None) -> Path:
         """<stem>.json, <stem>.md and a plot into `output_dir` (default: `self.output_dir`). The Markdown and
         plot default to the split tables and accuracy by length (probes pass their own). Every file is
-        written under a temporary name and renamed, so a killed run never leaves a cut file."""
+        written under a temporary name and renamed, so a killed run never leaves a cut file; the JSON comes
+        last, so a folder with <stem>.json also holds the table and the plot."""
         out = Path(output_dir or self.output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
         atomic_write(out / f"{self.stem}.md", splits_markdown(self) if markdown is None else markdown)
         (plot or plot_splits)(self, out)
+        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
         return out
 
 

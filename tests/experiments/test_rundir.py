@@ -2,6 +2,11 @@
 saved before the final evaluation. Tiny runs (Z2, an 8-unit LSTM, 2-4 steps) through `statetrack train`."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import yaml
 
@@ -91,3 +96,22 @@ def test_an_evaluation_failure_keeps_the_trained_model(tmp_path, capsys, monkeyp
     out = tmp_path / "out"
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     assert not (out / "results.json").exists()
+
+
+def test_kill_9_during_checkpointing_then_resume_finishes(tmp_path):
+    """A real SIGKILL while Trainer saves a checkpoint every step; whatever it cut, resume finishes the run."""
+    config = tmp_path / "cfg.yaml"
+    training = {**TINY["training"], "max_steps": 400, "save_steps": 1, "save_total_limit": 3}
+    config.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "out"), **TINY, "training": training}))
+    proc = subprocess.Popen([sys.executable, "-m", "hf_statetrack", "train", str(config)],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "out").glob("checkpoint-1*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "out" / "results.json").exists()
+    target = max(int(p.name.split("-")[1]) for p in (tmp_path / "out").glob("checkpoint-*")) + 3
+    assert main(["train", str(config), "--set", "resume=true", "--set", f"training.max_steps={target}"]) == 0
+    assert steps(tmp_path) == target
