@@ -108,7 +108,11 @@ def claim_output_dir(cfg: ExperimentConfig) -> None:
     """Check output_dir, clear it if overwrite, create it and store this run's fingerprint."""
     check_output_dir(cfg)
     out = Path(cfg.output_dir)
-    if cfg.overwrite and out.is_dir():
+    if cfg.overwrite and out.is_dir() and holds_a_run(out):
+        here = Path.cwd().resolve()
+        if out.resolve() in (here, *here.parents, Path.home().resolve()):
+            raise StateTrackError(f"overwrite would delete {out}, the working directory, one of its parents or the "
+                                  f"home folder; choose a dedicated output_dir")
         shutil.rmtree(out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from ..errors import StateTrackError
 from ..results import Results, atomic_write, metric_cells, metric_header, plot_by_length, table
 from ..yaml_loader import read_yaml
 from .config import ModelSection, apply_override, from_dict, set_dotted
+from .pipeline import task_splits
 from .run import run_experiment
 from .rundir import check_output_dir
 
@@ -61,6 +62,11 @@ def run_sweep(path: str, overrides: list[str] = ()) -> dict[str, Results]:
                                   f"task.num_test > 0")
         check_output_dir(cfg)
         configs.append((name, cfg))
+    for name, cfg in configs:  # the data each run trains on, cached for it: a test split left empty fails here
+        empty = [split for split, rows in task_splits(cfg).items() if split.startswith("test") and len(rows) == 0]
+        if empty:
+            raise StateTrackError(f"sweep run {name}: split {empty[0]} has no rows (every test row also occurs in "
+                                  f"train or validation); widen the test lengths or lower num_train")
     for i, (name, cfg) in enumerate(configs, start=1):
         print(f"\n=== run {i}/{len(configs)}: {name} ===", flush=True)
         run_experiment(cfg)

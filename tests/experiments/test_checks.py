@@ -6,7 +6,7 @@ import yaml
 
 from hf_statetrack import StateTrackError
 from hf_statetrack.cli import main
-from hf_statetrack.experiments import pipeline
+from hf_statetrack.experiments import pipeline, sweep
 from hf_statetrack.experiments.config import from_dict, load_config
 from hf_statetrack.experiments.sweep import run_sweep
 
@@ -92,12 +92,13 @@ def test_unwritable_output_dir_is_refused_before_data_generation(tmp_path, capsy
 
 
 def test_a_sweep_validates_every_run_before_training_the_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "task_splits", lambda cfg: pytest.fail("a run started"))
+    monkeypatch.setattr(sweep, "run_experiment", lambda cfg: pytest.fail("a run started"))
     path = tmp_path / "sweep.yaml"
     raw = {**BASE, "output_dir": str(tmp_path / "sweep")}
-    for sweep, message in [({"model.hidden_size": [8, 0]}, "'hidden_size' must be >= 1"),
-                           ({"task.num_test": [8, 0]}, "has num_test 0: the summary needs a test split")]:
-        path.write_text(yaml.safe_dump({**raw, "sweep": sweep}))
+    for grid, message in [({"model.hidden_size": [8, 0]}, "'hidden_size' must be >= 1"),
+                           ({"task.num_test": [8, 0]}, "has num_test 0: the summary needs a test split"),
+                           ({"task.train_length": [[1, 4], 2]}, "split test has no rows")]:
+        path.write_text(yaml.safe_dump({**raw, "sweep": grid}))
         with pytest.raises(StateTrackError, match=message):
             run_sweep(str(path))
     assert not (tmp_path / "sweep").exists()

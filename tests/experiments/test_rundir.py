@@ -115,3 +115,11 @@ def test_kill_9_during_checkpointing_then_resume_finishes(tmp_path):
     target = max(int(p.name.split("-")[1]) for p in (tmp_path / "out").glob("checkpoint-*")) + 3
     assert main(["train", str(config), "--set", "resume=true", "--set", f"training.max_steps={target}"]) == 0
     assert steps(tmp_path) == target
+
+
+def test_overwrite_never_clears_the_working_directory(tmp_path, capsys, monkeypatch):
+    assert train(tmp_path) == 0
+    monkeypatch.chdir(tmp_path / "out")
+    assert train(tmp_path, "output_dir=.", "training.learning_rate=0.05", "--overwrite") == 2
+    assert "overwrite would delete ., the working directory" in one_error_line(capsys)
+    assert (tmp_path / "out" / "results.json").is_file()
