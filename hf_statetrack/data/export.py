@@ -68,6 +68,10 @@ def check_request(out_dir: Path, configs: dict, overwrite: bool) -> None:
                                   f"got {type(params).__name__}")
     if out_dir.exists() and not out_dir.is_dir():
         raise StateTrackError(f"{out_dir} exists and is not a directory; choose another output folder")
+    here = Path.cwd().resolve()
+    if not out_dir.resolve().name or out_dir.resolve() in (here, *here.parents, Path.home().resolve()):
+        raise StateTrackError(f"--out (out_dir) {str(out_dir)!r} is the working directory, one of its parents or "
+                              f"the home folder; name a new folder, e.g. --out data/S5")
     base = out_dir.absolute().parent
     while not base.exists() and base != base.parent:
         base = base.parent
