@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import StateTrackError
@@ -48,7 +51,7 @@ def generation_kwargs(args: argparse.Namespace, with_common: bool = True) -> dic
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise StateTrackError(f"--param takes KEY=VALUE, got {item!r}")
-        params[key] = parse_yaml(value)
+        params[key] = parse_yaml(value, f"--param {key}")
     if not with_common:
         return params
     return dict(train_length=args.train_length, test_length=args.test_length, num_train=args.num_train,
@@ -138,7 +141,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .experiments.config import load_config
     from .experiments.run import run_experiment
 
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, [*args.set, *(["overwrite=true"] if args.overwrite else [])])
     run_experiment(cfg)
     if PartialState().is_main_process:
         print(f"\n{(Path(cfg.output_dir) / 'results.md').read_text()}\nresults, model and plot in {cfg.output_dir}/")
@@ -177,7 +180,11 @@ def cmd_probe(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from .experiments.sweep import run_sweep
 
-    print_sweep(run_sweep(args.config, args.set, seeds=args.seeds, output_dir=args.output_dir))
+    print_sweep(run_sweep(args.config, overwrite_args(args), seeds=args.seeds, output_dir=args.output_dir))
+
+
+def overwrite_args(args: argparse.Namespace) -> list[str]:
+    return [*args.set, *(["overwrite=true"] if args.overwrite else [])]
 
 
 def print_sweep(summary: dict) -> None:
@@ -194,9 +201,9 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     elif not args.name:
         raise StateTrackError("name a reproduction (statetrack reproduce --list shows them)")
     elif args.dry_run:
-        print(reproduce.plan(args.name, args.scale, args.seeds, args.set, args.output_dir))
+        print(reproduce.plan(args.name, args.scale, args.seeds, overwrite_args(args), args.output_dir))
     else:
-        print_sweep(reproduce.reproduce(args.name, args.scale, args.seeds, args.set, args.output_dir))
+        print_sweep(reproduce.reproduce(args.name, args.scale, args.seeds, overwrite_args(args), args.output_dir))
 
 
 def cmd_lmeval_export(args: argparse.Namespace) -> None:
@@ -252,6 +259,7 @@ def add_sweep_args(parser: argparse.ArgumentParser) -> None:
                         "vary together; default: the config's seeds:, else 1; reproduce --scale paper: 3)")
     parser.add_argument("--output-dir", default=None, help="default: the config's output_dir")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
+    parser.add_argument("--overwrite", action="store_true", help="clear each run's folder and retrain every run")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -282,6 +290,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="experiment YAML (sections task, model, training, evaluation)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value by dotted key, e.g. training.num_train_epochs=3 (repeatable)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear output_dir first (a folder holding another run is refused otherwise)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a statetrack checkpoint or any causal LM (in context) on any lengths",
@@ -344,13 +354,39 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (`kill`, a scheduler stopping a job) takes the Ctrl-C path while a command runs, so the same
+    cleanup runs (partial output folders, temporary caches). Worker processes forked meanwhile just end."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    main_pid = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != main_pid:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
-        args.func(args)
+        with sigterm_as_interrupt():
+            args.func(args)
     except StateTrackError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `statetrack tasks | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

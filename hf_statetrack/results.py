@@ -18,7 +18,7 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,20 +97,37 @@ class Results:
     def write(self, output_dir: str | Path | None = None, markdown: str | None = None, plot=None) -> Path:
         """<stem>.json, <stem>.md and a plot into `output_dir` (default: `self.output_dir`). The Markdown and
         plot default to the split tables and accuracy by length (probes pass their own). Every file is
-        written under a temporary name and renamed, so a killed run never leaves a cut file."""
+        written under a temporary name and renamed, so a killed run never leaves a cut file; the JSON comes
+        last, so a folder with <stem>.json also holds the table and the plot."""
         out = Path(output_dir or self.output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
         atomic_write(out / f"{self.stem}.md", splits_markdown(self) if markdown is None else markdown)
         (plot or plot_splits)(self, out)
+        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
         return out
 
 
 def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Write `text` to a hidden temporary file beside `path`, then rename it: readers see the old file or the
+    whole new one, never a cut one. Created with the usual permissions (umask), not mkstemp's 0600."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_writable(folder: str | Path, what: str) -> None:
+    """Before any work: `folder` (or its nearest existing parent) is a folder this process can write."""
+    base = Path(folder).absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        why = "a file" if base.is_file() else "not writable"
+        raise StateTrackError(f"{what} {folder} cannot be written ({base} is {why}); choose another folder")
 
 
 def percent(value) -> str:

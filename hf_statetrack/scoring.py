@@ -58,20 +58,29 @@ def _rows_to_padded(rows: list, what: str) -> tuple[np.ndarray, np.ndarray]:
         raise StateTrackError(f"{what} must hold one sequence of label ids per row, but row {bad} is "
                               f"{rows[bad]!r:.40}; wrap a single sequence in a list") from None
     first = next((r[0] for r in rows if len(r)), 0)
-    if isinstance(first, (float, np.floating)) or hasattr(first, "__len__"):
+    if hasattr(first, "__len__"):
         raise StateTrackError(f"{what} must be integer label ids per position, got {first!r:.40}; "
                               "take the argmax over the label axis of the logits first")
     try:
         if all(isinstance(r, np.ndarray) for r in rows):
             flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        else:
-            flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lens.sum()))
+        else:  # no dtype: a float anywhere makes the array float, and it is refused below (never truncated)
+            flat = np.array(list(itertools.chain.from_iterable(rows)))
     except (TypeError, ValueError) as e:
         raise StateTrackError(f"{what} must be integer label ids per position ({e})") from None
+    check_integer_ids(flat, what)
     dtype = flat.dtype if np.issubdtype(flat.dtype, np.signedinteger) else np.int64  # room for IGNORE
     padded = np.full((len(rows), int(lens.max(initial=0))), IGNORE, dtype=dtype)  # (N, T)
     padded[np.arange(padded.shape[1]) < lens[:, None]] = flat  # row-major fill = row order
     return padded, lens
+
+
+def check_integer_ids(values: np.ndarray, what: str) -> None:
+    """Refuse anything but integer (or bool) ids: a float such as 1.7 would otherwise be truncated to 1."""
+    if len(values) and not (np.issubdtype(values.dtype, np.integer) or values.dtype == bool):
+        bad = next((v for v in values.tolist() if isinstance(v, bool) or not isinstance(v, int)), values[0])
+        raise StateTrackError(f"{what} must be integer label ids per position, got {bad!r:.40} "
+                              f"({values.dtype}); take the argmax over the label axis of the logits first")
 
 
 def _to_padded(x, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +97,14 @@ def _to_padded(x, what: str) -> tuple[np.ndarray, np.ndarray]:
             return arr, np.full(len(arr), arr.shape[1], dtype=np.int64)
         x = list(arr)
     return _rows_to_padded(list(x), what)
+
+
+def check_label_rows(x, what: str) -> None:
+    """Refuse rows holding values that are not integer ids. The evaluate module calls this before its int32
+    cast; the form of the input (rows, counts) is left to evaluate's own checks."""
+    rows = [np.asarray(r).reshape(-1) for r in (x if x is not None else []) if isinstance(r, (list, tuple, np.ndarray))]
+    if rows:
+        check_integer_ids(np.concatenate(rows), what)
 
 
 def _check_shapes(preds, refs) -> tuple[np.ndarray, np.ndarray]:

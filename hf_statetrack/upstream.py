@@ -20,8 +20,9 @@ release can move without a deprecation (hook: package, what we rely on -> what h
 * ``datasets_loader``: datasets, ``datasets.load.dataset_module_factory`` called by
   ``load_dataset_builder``, ``DatasetModule(module_path, hash, builder_kwargs)``
   -> ``datasets.load_dataset("hf_statetrack", ...)`` is off, one warning; ``hf_statetrack.load_dataset`` works.
-* ``datasets_builder``: datasets, ``datasets.builder.Key`` and ``_create_builder_config(config_name,
-  custom_features, config_id=...)`` -> generation refuses, one line naming the version.
+* ``datasets_builder``: datasets, ``datasets.builder.Key``, ``_create_builder_config(config_name,
+  custom_features, config_id=...)`` and the cache locks taken through ``datasets.builder.FileLock`` (left out
+  to read a read-only cache) -> generation refuses, one line naming the version.
 
 Each check returns None when the internal is there with the expected shape, else one sentence on
 what changed. `warn_drift` turns that into one warning naming the package version, so a new release
@@ -199,6 +200,9 @@ def check_datasets_builder() -> str | None:
     create = getattr(datasets.ArrowBasedBuilder, "_create_builder_config", None)
     if create is None or _missing_parameters(create, ["config_name", "custom_features", "config_id"]):
         return "DatasetBuilder._create_builder_config no longer takes (config_name, custom_features, config_id)"
+    lock_users = (datasets.DatasetBuilder.__init__, datasets.DatasetBuilder.download_and_prepare)
+    if _attribute("datasets.builder", "FileLock") is None or not all(_calls_global(f, "FileLock") for f in lock_users):
+        return "DatasetBuilder no longer takes its cache locks through datasets.builder.FileLock"
     return None
 
 

@@ -237,3 +237,14 @@ def test_large_padded_input_is_fast():
         timings.append(time.perf_counter() - start)
     assert m["sequence_accuracy"] == 1 - len(range(0, num_rows, 7)) / num_rows
     assert min(timings) < 1.0, timings
+
+
+@pytest.mark.parametrize("preds", [[[1, 2.9]], [[1.0, 2.0]], np.array([np.array([1, 2.9]), np.array([3.0])],
+                                                                          dtype=object)],
+                         ids=["float_after_int", "whole_floats", "object_rows"])
+def test_a_float_anywhere_is_refused_not_truncated(preds):
+    refs = [[1, 2]] if len(preds) == 1 else [[1, 2], [3]]
+    with pytest.raises(StateTrackError, match="predictions must be integer label ids per position, got"):
+        compute_metrics(preds, refs)
+    with pytest.raises(StateTrackError, match="references must be integer label ids per position, got"):
+        compute_metrics(refs, preds)

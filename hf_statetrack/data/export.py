@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -31,7 +32,7 @@ from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 from ..errors import StateTrackError
 from ..text import default_answers, text_columns
 from .builder import CITATION
-from .loading import make_builder
+from .loading import check_num_proc, make_builder
 from .params import SPLITS, GenerationParams
 from .registration import source_hash
 
@@ -67,6 +68,16 @@ def check_request(out_dir: Path, configs: dict, overwrite: bool) -> None:
                                   f"got {type(params).__name__}")
     if out_dir.exists() and not out_dir.is_dir():
         raise StateTrackError(f"{out_dir} exists and is not a directory; choose another output folder")
+    here = Path.cwd().resolve()
+    if not out_dir.resolve().name or out_dir.resolve() in (here, *here.parents, Path.home().resolve()):
+        raise StateTrackError(f"--out (out_dir) {str(out_dir)!r} is the working directory, one of its parents or "
+                              f"the home folder; name a new folder, e.g. --out data/S5")
+    base = out_dir.absolute().parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        raise StateTrackError(f"cannot write {out_dir}: {base} is {'a file' if base.is_file() else 'not writable'}; "
+                              f"choose another output folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise StateTrackError(f"{out_dir} already exists and is not empty; pass --overwrite (overwrite=True) "
                               f"to replace it")
@@ -111,10 +122,14 @@ def write_hub_folder(out_dir, configs: dict[str, GenerationParams], *, pretty_na
     """
     out_dir = Path(out_dir)
     check_request(out_dir, configs, overwrite)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    check_num_proc(num_proc)
     # mkdir rather than mkdtemp: the finished folder gets the user's usual permissions, not 0700
     staging = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
-    staging.mkdir()
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as err:
+        raise StateTrackError(f"cannot write {out_dir} ({err.strerror}); choose another output folder") from None
     try:
         written = []
         for name, params in configs.items():

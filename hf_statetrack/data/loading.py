@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
+
 import datasets
+import datasets.builder
 import pyarrow.compute as pc
 
-from .builder import DATASET_NAME, StateTrackBuilder
+from ..errors import StateTrackError
+from .builder import DATASET_NAME, StateTrackBuilder, check_datasets_builder
 from .params import SPLITS
 from .registration import source_hash
 
@@ -40,13 +46,61 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     >>> ds["train"].num_rows + ds["test"].num_rows
     3600
     """
-    builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
-                           num_train=num_train, num_test=num_test, num_validation=num_validation, seed=seed,
-                           distinct=distinct, **task_params)
-    if streaming:
-        return with_all_splits(builder.as_streaming_dataset(), builder.info.features, streaming=True)
-    builder.download_and_prepare(num_proc=num_proc)
+    if not isinstance(name, str):
+        raise StateTrackError(f"the task name must be a string such as 'S5', got {type(name).__name__} {name!r:.40}")
+    check_num_proc(num_proc)
+    check_cache_dir(cache_dir)
+    if not isinstance(streaming, bool):
+        raise StateTrackError(f"streaming must be True or False, got {streaming!r}")
+    read_only = not cache_writable(cache_dir)
+    with no_cache_locks() if read_only else contextlib.nullcontext():
+        builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
+                               num_train=num_train, num_test=num_test, num_validation=num_validation, seed=seed,
+                               distinct=distinct, **task_params)
+        if streaming:  # generated on the fly: nothing is written, so a read-only cache is fine
+            return with_all_splits(builder.as_streaming_dataset(), builder.info.features, streaming=True)
+        if read_only and not (Path(builder.cache_dir) / datasets.config.DATASET_INFO_FILENAME).is_file():
+            raise StateTrackError(f"the dataset cache {cache_root(cache_dir)} is read-only and holds no complete copy "
+                                  f"of this dataset; pass cache_dir= a writable folder (or generate it there first)")
+        builder.download_and_prepare(num_proc=num_proc)
     return with_all_splits(builder.as_dataset(), builder.info.features, streaming=False)
+
+
+def cache_root(cache_dir) -> Path:
+    return Path(cache_dir or datasets.config.HF_DATASETS_CACHE).expanduser()
+
+
+def cache_writable(cache_dir) -> bool:
+    """False for a cache folder that exists and cannot be written (a shared, read-only copy)."""
+    root = cache_root(cache_dir)
+    return not root.is_dir() or os.access(root, os.W_OK)
+
+
+@contextlib.contextmanager
+def no_cache_locks():
+    """datasets takes lock files beside the cache even to read it. In a folder nobody can write, nobody can be
+    writing the data either, so a complete cache is read without them (`upstream` hook datasets_builder)."""
+    check_datasets_builder()
+    original = datasets.builder.FileLock
+    datasets.builder.FileLock = lambda *args, **kwargs: contextlib.nullcontext()
+    try:
+        yield
+    finally:
+        datasets.builder.FileLock = original
+
+
+def check_num_proc(num_proc) -> None:
+    if num_proc is not None and (isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1):
+        raise StateTrackError(f"num_proc must be a whole number >= 1 (or None for one process), got {num_proc!r}")
+
+
+def check_cache_dir(cache_dir) -> None:
+    if cache_dir is None:
+        return
+    if not isinstance(cache_dir, (str, os.PathLike)):
+        raise StateTrackError(f"cache_dir must be a folder path, got {type(cache_dir).__name__} {cache_dir!r:.40}")
+    if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise StateTrackError(f"cache_dir {cache_dir} is a file; give a folder (or None for the default cache)")
 
 
 def with_all_splits(splits: dict, features: datasets.Features, streaming: bool):

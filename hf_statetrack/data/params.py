@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from ..errors import StateTrackError
+from ..limits import check_limit
 from ..tasks import Task, get_task
 
 LengthRange = tuple[int, int]
@@ -50,6 +51,7 @@ def _check_count(value, what: str) -> int:
         raise StateTrackError(f"{what} must be a whole number, got {value!r}")
     if value < 0:
         raise StateTrackError(f"{what} must be >= 0, got {value}")
+    check_limit("rows", value, what)
     return value
 
 
@@ -92,6 +94,7 @@ class GenerationParams:
         train = parse_length(train_length, "train_length")
         test = train if test_length is None else parse_length(test_length, "test_length")
         for what, (lo, hi) in (("train_length", train), ("test_length", test)):
+            check_limit("length", hi, what)  # before any work on the lengths: 10^9 would hang below
             task.check_length(lo, what)
             if len(task.length_support(lo, hi)) == 0:
                 raise StateTrackError(f"task {name} has no strings of any length in [{lo}, {hi}] ({what}); "

@@ -4,9 +4,9 @@ context (`incontext`)."""
 
 from __future__ import annotations
 
-from ..checkpoints import statetrack_metadata
+from ..checkpoints import default_output_dir, statetrack_metadata
 from ..errors import StateTrackError
-from ..results import Results
+from ..results import Results, check_writable
 from .checkpoint import evaluate_checkpoint
 from .incontext import evaluate_incontext
 
@@ -16,6 +16,8 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
                    batch_size: int | None = None, **common) -> Results:
     """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
     fine-tuned as text by our pipeline) in context, see `incontext`."""
+    check_counts(num_test=common.get("num_test", 1000), batch_size=batch_size, max_choices=max_choices)
+    check_writable(common.get("output_dir") or default_output_dir(model_path, task_name, "eval"), "--output-dir")
     meta = statetrack_metadata(model_path)
     if meta and meta.get("format", "token") == "token":
         if shots is not None or mode is not None or log_samples:
@@ -25,3 +27,10 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
                                    **common)
     return evaluate_incontext(model_path, task_name, test_lengths, meta=meta, shots=shots, mode=mode or "generate",
                               max_choices=max_choices, log_samples=log_samples, batch_size=batch_size or 16, **common)
+
+
+def check_counts(**counts) -> None:
+    """Counts given on the command line (or the Python API) are whole numbers >= 1, before any work."""
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise StateTrackError(f"--{name.replace('_', '-')} must be a whole number >= 1, got {value!r}")

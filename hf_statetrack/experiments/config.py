@@ -34,6 +34,7 @@ from ..registry import did_you_mean
 from ..tasks import get_task
 from ..text import check_answers, default_answers
 from ..yaml_loader import parse_yaml, read_yaml
+from .checks import check_flag, check_number, check_positions, check_report_to, check_training_values
 
 COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed",
                     "distinct")
@@ -121,10 +122,12 @@ class EvaluationSection:
         "help": "extra test sets, one per entry (int or [min, max]); default: the task's test_length only"})
 
     def __post_init__(self):
-        if not 0 < self.threshold <= 1:
-            raise StateTrackError(f"evaluation.threshold must be in (0, 1], got {self.threshold}")
-        if self.target_accuracy is not None and not 0 < self.target_accuracy <= 1:
-            raise StateTrackError(f"evaluation.target_accuracy must be in (0, 1], got {self.target_accuracy}")
+        check_number(self.threshold, "evaluation.threshold", 0, 1)
+        if self.target_accuracy is not None:
+            check_number(self.target_accuracy, "evaluation.target_accuracy", 0, 1)
+        if self.test_lengths is not None and not isinstance(self.test_lengths, list):
+            raise StateTrackError(f"evaluation.test_lengths must be a list of lengths, e.g. [32, [40, 60]]; got "
+                                  f"{self.test_lengths!r}")
 
 
 @dataclass
@@ -134,7 +137,10 @@ class ExperimentConfig:
     output_dir: str = "outputs/experiment"
     training: dict = field(default_factory=dict)
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
-    resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    resume: bool = field(default=False, metadata={
+        "help": "continue from the newest complete checkpoint in output_dir (none yet: start from step 0)"})
+    overwrite: bool = field(default=False, metadata={
+        "help": "clear output_dir first (a folder holding another run is refused otherwise)"})
     format: str = field(default="auto", metadata={
         "help": "token (one id per symbol; presets) or text (the task written as text; pretrained models); "
                 "auto picks the one the model needs"})
@@ -142,6 +148,11 @@ class ExperimentConfig:
         "help": "text format: 'final' (only the last answer written) or 'all'; default: the task's choice"})
 
     def __post_init__(self):
+        check_flag(self.resume, "resume")
+        check_flag(self.overwrite, "overwrite")
+        if not isinstance(self.output_dir, str) or not self.output_dir.strip():
+            raise StateTrackError(f"output_dir must be a folder path, e.g. output_dir: outputs/run1; got "
+                                  f"{self.output_dir!r}")
         needed = "text" if self.model.pretrained else "token"
         if self.format not in FORMATS:
             raise StateTrackError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
@@ -154,6 +165,20 @@ class ExperimentConfig:
             raise StateTrackError("answers only applies to the text format (pretrained models); drop the key")
         if self.format == "text":
             self.answers = check_answers(self.answers or default_answers(self.generation_params().task()))
+        self.check_work()
+
+    def check_work(self) -> None:
+        """What would otherwise fail after data generation: training values, report_to, every test length,
+        and the longest row against the model's maximum positions."""
+        check_training_values(self.training)
+        check_report_to(self.training_arguments().report_to)
+        lengths = [self.generation_params().train_length, self.generation_params().test_length]
+        for spec in self.evaluation.test_lengths or []:
+            lengths.append(GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length)
+        if self.model.preset is not None:
+            task = self.generation_params().task()
+            check_positions(self.model.build_config(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab)),
+                            task, lengths, self.model.preset)
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams.resolve(**self.task)
@@ -179,7 +204,7 @@ class ExperimentConfig:
                 "model": {"preset": self.model.preset, "architecture": self.model.architecture,
                           "pretrained": self.model.pretrained, **self.model.knobs},
                 "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
-                "format": self.format, "answers": self.answers}
+                "overwrite": self.overwrite, "format": self.format, "answers": self.answers}
 
 
 def cpu_ddp_setting() -> dict:
@@ -249,6 +274,10 @@ def from_dict(raw: dict) -> ExperimentConfig:
     for required in ("task", "model"):
         if not isinstance(raw.get(required), dict):
             raise StateTrackError(f"the experiment needs a '{required}:' mapping")
+    for section in ("training", "evaluation"):
+        if raw.get(section) is not None and not isinstance(raw[section], dict):
+            raise StateTrackError(f"{section} must be a mapping of keys to values ({section}: {{key: value}}), got "
+                                  f"{type(raw[section]).__name__} {raw[section]!r:.60}")
     for key in raw.get("training") or {}:
         if key not in TRAINING_FIELDS or key == "output_dir":
             raise unknown_key_error("training (TrainingArguments fields; output_dir is top-level)", key,
@@ -259,10 +288,10 @@ def from_dict(raw: dict) -> ExperimentConfig:
         if key not in eval_fields:
             raise unknown_key_error("evaluation", key, eval_fields)
     return ExperimentConfig(task=check_task_section(dict(raw["task"])), model=ModelSection.from_dict(raw["model"]),
-                            output_dir=str(raw.get("output_dir", "outputs/experiment")),
+                            output_dir=raw.get("output_dir", "outputs/experiment"),
                             training=dict(raw.get("training") or {}), evaluation=EvaluationSection(**evaluation),
-                            resume=bool(raw.get("resume", False)), format=str(raw.get("format", "auto")),
-                            answers=raw.get("answers"))
+                            resume=raw.get("resume", False), overwrite=raw.get("overwrite", False),
+                            format=str(raw.get("format", "auto")), answers=raw.get("answers"))
 
 
 def apply_override(raw: dict, assignment: str) -> None:
@@ -271,7 +300,7 @@ def apply_override(raw: dict, assignment: str) -> None:
     if not sep or not key:
         raise StateTrackError(f"--set takes KEY=VALUE with a dotted key, e.g. training.learning_rate=3e-4; got "
                               f"{assignment!r}")
-    set_dotted(raw, key, parse_yaml(value))
+    set_dotted(raw, key, parse_yaml(value, f"--set {key}"))
 
 
 def set_dotted(raw: dict, key: str, value) -> None:

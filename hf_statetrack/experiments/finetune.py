@@ -28,7 +28,15 @@ from ..errors import StateTrackError
 from ..tasks import IGNORE
 from ..text import answer_correctness, text_view, tokenize_text
 from .config import ExperimentConfig
-from .pipeline import experiment_results, prepare_run, publish, scalar_metrics, shared_trainer_kwargs, task_splits
+from .pipeline import (
+    experiment_results,
+    prepare_run,
+    publish,
+    save_model,
+    scalar_metrics,
+    shared_trainer_kwargs,
+    task_splits,
+)
 
 TEXT_COLUMNS = ("input_ids", "labels", "length")
 
@@ -113,7 +121,7 @@ def describe(cfg: ExperimentConfig) -> str:
 def run_finetune(cfg: ExperimentConfig) -> dict:
     """Fine-tune, evaluate answers on validation / test (and extra test lengths), save a plain checkpoint."""
     start = time.perf_counter()
-    args = prepare_run(cfg)
+    args, checkpoint = prepare_run(cfg)
     task = cfg.generation_params().task()
     tokenizer = load_tokenizer(cfg.model.pretrained)
     with args.main_process_first(desc="writing the task as text"):  # one process writes the cache
@@ -121,8 +129,9 @@ def run_finetune(cfg: ExperimentConfig) -> dict:
     # Labels are tagged with len(tokenizer) (the model's embedding may be padded beyond it); scored per answer.
     to_answers = partial(answer_correctness, vocab_size=len(tokenizer))
     trainer = make_text_trainer(cfg, args, splits, tokenizer, load_model(cfg, args, task), to_answers)
-    train_output = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
-    results = experiment_results(cfg, trainer, train_output, splits, describe(cfg), to_answers)
+    train_output = trainer.train(resume_from_checkpoint=checkpoint)
+    results = experiment_results(cfg, trainer, train_output, describe(cfg))
     if cfg.model.lora() is not None:
         trainer.model = trainer.model.merge_and_unload()  # output_dir holds plain weights, no adapter files
-    return publish(cfg, trainer, results, start)
+    save_model(cfg, trainer)
+    return publish(cfg, trainer, results, splits, start, to_answers)

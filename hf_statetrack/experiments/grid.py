@@ -16,7 +16,9 @@ from ..errors import StateTrackError
 from ..results import Results, percent
 from ..scoring import SUMMARY_KEYS
 from .config import ExperimentConfig, ModelSection, from_dict, resolved, set_dotted
+from .pipeline import task_splits
 from .run import run_experiment
+from .rundir import check_output_dir
 
 SWEEP_KEYS = ("sweep", "seeds", "search", "report", "estimate_s_per_run")
 
@@ -98,25 +100,58 @@ def seed_list(raw: dict, seeds: int | None) -> list[int]:
     return list(range(first, first + count))
 
 
+def validate(points: list[Point], seeds: list[int], root: Path) -> None:
+    """Every run's config, and each distinct dataset's test splits (generated now, cached for the runs), before
+    any run trains: a typo or an empty test split in the last run must not waste the first ones."""
+    checked = set()
+    for point in points:
+        for seed in seeds:
+            cfg = point.config(root, seed)
+            if cfg.generation_params().num_test == 0:
+                raise StateTrackError(f"sweep run {point.name} has num_test 0: the summary needs a test split; set "
+                                      f"task.num_test > 0")
+            key = json.dumps([cfg.task, cfg.evaluation.test_lengths], sort_keys=True, default=str)
+            if key in checked:
+                continue
+            checked.add(key)
+            empty = [split for split, rows in task_splits(cfg).items() if split.startswith("test") and len(rows) == 0]
+            if empty:
+                raise StateTrackError(f"sweep run {point.name}: split {empty[0]} has no rows (every test row also "
+                                      f"occurs in train or validation); widen the test lengths or lower num_train")
+
+
+IDENTITY_FREE = ("resume", "overwrite")  # how a run was started, not what it is
+
+
+def identity(experiment: dict) -> dict:
+    return {k: v for k, v in experiment.items() if k not in IDENTITY_FREE}
+
+
 def finished(cfg: ExperimentConfig) -> Results | None:
     """The results already in the run's folder, if they were written for this exact resolved config."""
     path = Path(cfg.output_dir) / "results.json"
-    if not path.is_file():
+    if cfg.overwrite or not path.is_file():
         return None
     try:
         results = Results.read(path)
     except StateTrackError:
         return None  # unreadable: retrain
     wanted = json.loads(json.dumps(resolved(cfg.to_dict()), default=str))
-    return results if results.settings.get("experiment") == wanted else None
+    return results if identity(results.settings.get("experiment", {})) == identity(wanted) else None
 
 
 def run_or_reuse(cfg: ExperimentConfig, label: str) -> Results:
+    """Read a finished run back; otherwise (re)train it. The sweep owns its run folders: one holding another
+    config (an edited sweep) is cleared and retrained."""
     results = finished(cfg)
     if results is not None:
         print(f"=== {label}: reusing the finished run in {cfg.output_dir} (same config) ===", flush=True)
         return results
     print(f"\n=== {label} ===", flush=True)
+    try:
+        check_output_dir(cfg)  # the same config, unfinished: train (or resume) there
+    except StateTrackError:
+        cfg.overwrite = True  # the folder holds an edited sweep's run: clear it
     run_experiment(cfg)
     return Results.read(cfg.output_dir)  # from the folder, as any reader of the sweep would
 

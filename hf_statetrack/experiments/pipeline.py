@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from transformers import Trainer, TrainerCallback, set_seed
-from transformers.trainer_utils import get_last_checkpoint
 
 from ..data import load_dataset, parse_length
 from ..data.loading import count_tokens
@@ -20,6 +19,7 @@ from ..results import Results
 from ..scoring import SUMMARY_KEYS, compute_metrics
 from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
 from .config import ExperimentConfig, resolved
+from .rundir import FingerprintCheckpoints, claim_output_dir, fingerprint, resume_checkpoint
 
 
 def scalar_metrics(prediction, to_scored=as_is) -> dict:
@@ -75,7 +75,9 @@ def task_splits(cfg: ExperimentConfig) -> dict:
 
 def shared_trainer_kwargs(cfg: ExperimentConfig, args, splits: dict) -> dict:
     """What every pipeline gives Trainer: arguments, datasets and the stop-at-target callback."""
-    callbacks = [StopAtTarget(cfg.evaluation.target_accuracy)] if cfg.evaluation.target_accuracy else []
+    callbacks = [FingerprintCheckpoints(fingerprint(cfg))]
+    if cfg.evaluation.target_accuracy:
+        callbacks.append(StopAtTarget(cfg.evaluation.target_accuracy))
     has_validation = len(splits["validation"]) > 0
     if not has_validation:
         args.eval_strategy = "no"
@@ -91,18 +93,19 @@ def make_trainer(cfg: ExperimentConfig, args, splits: dict, task) -> Trainer:
 
 
 def prepare_run(cfg: ExperimentConfig):
-    """Check resume, build TrainingArguments and seed everything; returns the arguments."""
-    if cfg.resume and get_last_checkpoint(cfg.output_dir) is None:
-        raise StateTrackError(f"resume: no checkpoint-* folder in {cfg.output_dir}; train with a save_strategy "
-                              f"first, or drop resume")
+    """Claim output_dir, pick the checkpoint to resume from, build TrainingArguments and seed everything;
+    returns (arguments, checkpoint or None). Process 0 claims the folder before the others look at it."""
     args = cfg.training_arguments()
+    with args.main_process_first(local=False, desc="checking output_dir"):
+        if args.process_index == 0:
+            claim_output_dir(cfg)
+        checkpoint = resume_checkpoint(cfg)
     set_seed(args.seed)
-    return args
+    return args, checkpoint
 
 
-def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, splits: dict, description: str,
-                       to_scored=as_is) -> Results:
-    """The results record of a run: settings, training statistics and metrics of every evaluated split."""
+def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, description: str) -> Results:
+    """The results record of a run before its final evaluation: settings and training statistics."""
     args, params, runtime = trainer.args, cfg.generation_params(), train_output.metrics["train_runtime"]
     return Results(
         kind="finetune" if cfg.model.pretrained else "train", title=f"{params.name} · {cfg.model.label()}",
@@ -112,32 +115,48 @@ def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, sp
         trainable_parameters=trainer.model.num_parameters(only_trainable=True), world_size=args.world_size,
         train={"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
                "loss": train_output.training_loss,
-               "tokens_per_s": count_tokens(splits["train"]) * trainer.state.epoch / max(runtime, 1e-9)},
-        splits={name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
-                for name, ds in splits.items() if name != "train" and len(ds)},
+               "tokens_per_s": count_tokens(trainer.train_dataset) * trainer.state.epoch / max(runtime, 1e-9)},
         output_dir=cfg.output_dir,
     )
 
 
-def publish(cfg: ExperimentConfig, trainer: Trainer, results: Results, start: float) -> Results:
-    """The main process saves the model (and tokenizer, if any), then writes results.json/.md/.png: a folder
-    with results.json always holds its model."""
-    results.wall_time_s = time.perf_counter() - start
+def save_model(cfg: ExperimentConfig, trainer: Trainer) -> None:
+    """The main process saves the model (and tokenizer, if any) as soon as training ends: whatever the final
+    evaluation does, the trained model is kept."""
     if trainer.is_world_process_zero():
         trainer.save_model(cfg.output_dir)
+
+
+def publish(cfg: ExperimentConfig, trainer: Trainer, results: Results, splits: dict, start: float,
+            to_scored=as_is) -> Results:
+    """Evaluate every split but train, then write results.json/.md/.png (the model is already saved, so a
+    folder with results.json always holds its model). An evaluation failure is one line naming the kept model."""
+    try:
+        results.splits = {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+                          for name, ds in splits.items() if name != "train" and len(ds)}
+    except StateTrackError:
+        raise
+    except Exception as err:  # e.g. a test length beyond what the model can read
+        raise StateTrackError(f"training finished and the model is saved in {cfg.output_dir}, but the final "
+                              f"evaluation failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                              f"evaluate it with statetrack eval --model {cfg.output_dir}") from None
+    results.wall_time_s = time.perf_counter() - start
+    if trainer.is_world_process_zero():
         results.write()
     return results
 
 
 def train_from_scratch(cfg: ExperimentConfig) -> dict:
-    """Train, evaluate on validation / test (and extra test lengths), write the outputs; returns results."""
+    """Train, save the model, evaluate on validation / test (and extra test lengths), write the outputs."""
     start = time.perf_counter()
-    args = prepare_run(cfg)
+    args, checkpoint = prepare_run(cfg)
     params = cfg.generation_params()
     with args.main_process_first(desc="generating data"):  # one process writes the cache, the others read it
         splits = task_splits(cfg)
     trainer = make_trainer(cfg, args, splits, params.task())
-    train_output = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
+    train_output = trainer.train(resume_from_checkpoint=checkpoint)
     description = (f"trained from scratch on lengths {list(params.train_length)} ({params.num_train} rows, "
                    f"seed {params.seed})")
-    return publish(cfg, trainer, experiment_results(cfg, trainer, train_output, splits, description), start)
+    results = experiment_results(cfg, trainer, train_output, description)
+    save_model(cfg, trainer)
+    return publish(cfg, trainer, results, splits, start)

@@ -28,7 +28,7 @@ from ..results import Results, atomic_write, metric_header, plot_by_length, tabl
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
-from .grid import expand, mean_std, run_or_reuse, seed_list, seed_stats
+from .grid import expand, mean_std, run_or_reuse, seed_list, seed_stats, validate
 from .reports import write_report
 from .search import SearchSpec, run_search
 
@@ -48,10 +48,7 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None,
     raw = load_sweep(path, overrides, output_dir)
     root, points, seed_values = Path(raw.get("output_dir", "outputs/sweep")), expand(raw), seed_list(raw, seeds)
     search = SearchSpec.from_raw(raw.get("search"), raw.get("sweep") or {}) if raw.get("search") else None
-    planned = search.expand(points) if search else points
-    for point in planned:  # validate every run before training any
-        for seed in seed_values:
-            point.config(root, seed)
+    validate(search.expand(points) if search else points, seed_values, root)  # every run, before training any
     if search:
         summary = run_search(search, points, seed_values, root)
     else:

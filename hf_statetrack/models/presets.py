@@ -126,6 +126,8 @@ class Preset:
                                   f"got {value!r}")
         if name == "dropout" and not 0 <= value < 1:
             raise StateTrackError(f"{self.name} knob 'dropout' must be in [0, 1), got {value!r}")
+        if not real and value < 1:  # every integer knob is a count or a size
+            raise StateTrackError(f"{self.name} knob {name!r} must be >= 1, got {value!r}")
 
     def __call__(self, *, vocab_size: int, num_labels: int, **knobs) -> PreTrainedConfig:
         self.check_knobs(knobs)

@@ -27,15 +27,22 @@ import re
 import numpy as np
 
 from ..errors import StateTrackError
-from .groups import MAX_ORDER, FiniteGroup, table_dtype
+from ..limits import check_limit, limit
+from .groups import FiniteGroup, table_dtype
 
 FACTOR_PATTERN = re.compile(r"^(?:([SAZD])(\d+)|(Q8)|perm\(([\d.,]+)\))$")
 
 
-def _check_order(spec: str, order: int) -> None:
-    if order > MAX_ORDER:
-        raise StateTrackError(f"group {spec} has order {order}, above the supported maximum {MAX_ORDER} "
-                              f"(its Cayley table would not fit); use a smaller group")
+def _check_order(spec: str, order: int, shown: str | None = None) -> None:
+    check_limit("group_order", order, f"the order of group {spec},", shown)
+
+
+def _check_factorial_order(spec: str, n: int, halve: bool) -> None:
+    """n! (or n!/2) against the limit; beyond 20! (> 10^18, above any sane limit) it is not computed:
+    S99999999 would never finish."""
+    if n > 20:
+        _check_order(spec, 10**18, f"{n}!{'/2' if halve else ''}")
+    _check_order(spec, max(1, math.factorial(n) // (2 if halve else 1)))
 
 
 def _perm_name(p) -> str:
@@ -60,12 +67,12 @@ def group_from_permutations(name: str, perms: np.ndarray) -> FiniteGroup:
 
 
 def symmetric(n: int) -> FiniteGroup:
-    _check_order(f"S{n}", math.factorial(n))
+    _check_factorial_order(f"S{n}", n, halve=False)
     return group_from_permutations(f"S{n}", list(itertools.permutations(range(n))))
 
 
 def alternating(n: int) -> FiniteGroup:
-    _check_order(f"A{n}", max(1, math.factorial(n) // 2))
+    _check_factorial_order(f"A{n}", n, halve=True)
     perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64).reshape(-1, n)
     inversions = sum((perms[:, i, None] > perms[:, i + 1:]).sum(axis=1) for i in range(n))
     return group_from_permutations(f"A{n}", perms[inversions % 2 == 0])
@@ -132,7 +139,7 @@ def generated_permutation_group(name: str, generators: list[list[int]]) -> Finit
                 if q not in seen:
                     seen.add(q)
                     nxt.append(q)
-                    if len(seen) > MAX_ORDER:
+                    if len(seen) > limit("group_order"):
                         _check_order(name, len(seen))
         frontier = nxt
     return group_from_permutations(name, sorted(seen))
@@ -165,6 +172,8 @@ def _build_factor(spec: str, factor: str) -> FiniteGroup:
         return quaternion()
     if perm_body is not None:
         return generated_permutation_group(factor, _parse_permutations(spec, perm_body))
+    if len(number) > 18:  # beyond any limit (and int() refuses 4,300+ digits)
+        _check_order(f"{spec[:40]}...", 10**18, "more than 10^18")
     n = int(number)
     if n < 1:
         raise StateTrackError(f"malformed group spec {spec!r}: {letter}{n} needs n >= 1")

@@ -25,8 +25,6 @@ import numpy as np
 
 from ..errors import StateTrackError
 
-MAX_ORDER = 5040  # |S7|; a Cayley table beyond this no longer fits comfortably in memory
-
 
 def table_dtype(order: int) -> type:
     """Smallest unsigned dtype holding element ids: tables stay cache-resident during generation."""

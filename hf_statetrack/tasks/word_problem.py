@@ -87,6 +87,9 @@ class WordProblemTask(Task):
             if len(ids) == 0:
                 raise StateTrackError(f"{g.name} contains no transpositions; pick another generator set")
             return ids
+        if not isinstance(spec, (str, list, tuple)):
+            raise StateTrackError(f"generators must be 'all', 'non_identity', 'transpositions' or element names "
+                                  f"(a comma-separated string or a list), got {spec!r:.40}")
         names = spec.split(",") if isinstance(spec, str) else list(spec)
         ids = np.unique([g.index(str(n).strip()) for n in names])
         if len(ids) == 0:

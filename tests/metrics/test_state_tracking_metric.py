@@ -110,3 +110,13 @@ def test_inputs_of_the_wrong_form_are_rejected_by_evaluate(metric):
         metric.compute(predictions=[[1], [2]], references=[[1]])
     with pytest.raises(ValueError, match="Predictions and/or references don't match the expected format"):
         metric.compute(predictions=[1, 2], references=[1, 2])
+
+
+def test_floats_are_refused_before_evaluates_int32_cast(metric):
+    """evaluate would cast 1.7 to 1 and report accuracy 1.0; every entry point refuses non-integers."""
+    with pytest.raises(StateTrackError, match="predictions must be integer label ids per position, got 1.7"):
+        metric.compute(predictions=[[1.7, 2.2]], references=[[1, 2]])
+    with pytest.raises(StateTrackError, match="references must be integer label ids"):
+        metric.add_batch(predictions=[[1, 2]], references=[[1, 2.5]])
+    with pytest.raises(StateTrackError, match="predictions must be integer label ids"):
+        metric.add(prediction=[1.5], reference=[1])

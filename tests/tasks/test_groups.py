@@ -63,7 +63,7 @@ def test_generated_permutation_group_is_the_closure():
     ("perm(1134)", "not a permutation"),
     ("perm(12,123)", "different numbers of points"),
     ("Z0", "n >= 1"),
-    ("S9", "above the supported maximum"),
+    ("S9", "above the limit 5040 on a group.s order; set HF_STATETRACK_MAX_GROUP_ORDER=362880"),
 ])
 def test_bad_group_specs(spec, message):
     with pytest.raises(StateTrackError, match=message):

@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from ...checkpoints import default_output_dir, load_causal_lm, load_tokenizer
 from ...errors import StateTrackError
-from ...results import Results
+from ...results import Results, atomic_write
 from ...scoring import compute_metrics
 from ...tagging import test_label
 from ...tasks import get_task
@@ -114,10 +114,9 @@ def split_metrics(queries: list[Query], outcomes: list[dict], threshold: float) 
 
 
 def write_samples(path: Path, queries: list[Query], outcomes: list[dict]) -> None:
-    with path.open("w") as f:
-        for q, o in zip(queries, outcomes):
-            row = {"split": q.split, "length": q.length, "prompt": q.prompt, "target": q.target, **o}
-            f.write(json.dumps(row) + "\n")
+    rows = ({"split": q.split, "length": q.length, "prompt": q.prompt, "target": q.target, **o}
+            for q, o in zip(queries, outcomes))
+    atomic_write(path, "".join(json.dumps(row) + "\n" for row in rows))
 
 
 def incontext_settings(meta: dict | None, task_name: str, shots, task_params) -> tuple[str, int, dict]:

@@ -10,7 +10,7 @@ appears at the top: the loader takes the first Metric subclass it finds in the m
 import datasets
 import evaluate
 
-from hf_statetrack.scoring import compute_metrics
+from hf_statetrack.scoring import check_label_rows, compute_metrics
 
 _DESCRIPTION = """
 Scores a model that predicts a state (a class id) at every position of a sequence, as in the
@@ -104,5 +104,28 @@ class StateTracking(evaluate.Metric):
             reference_urls=["https://arxiv.org/abs/2404.08819", "https://arxiv.org/abs/2405.17394"],
         )
 
+    # evaluate casts inputs to the int32 features before `_compute` sees them, which would truncate 1.7 to 1:
+    # every public entry point checks the values first.
+    # evaluate appends the inputs description to these docstrings, so each needs one.
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """Add a batch of rows (integer label ids only)."""
+        check_inputs(predictions, references)
+        return super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """Add one row (integer label ids only)."""
+        check_inputs(None if prediction is None else [prediction], None if reference is None else [reference])
+        return super().add(prediction=prediction, reference=reference, **kwargs)
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """Score the given rows, or those added so far (integer label ids only)."""
+        check_inputs(predictions, references)
+        return super().compute(predictions=predictions, references=references, **kwargs)
+
     def _compute(self, predictions, references, lengths=None, threshold=0.9):
         return compute_metrics(predictions, references, lengths=lengths, threshold=threshold)
+
+
+def check_inputs(predictions, references) -> None:
+    check_label_rows(predictions, "predictions")
+    check_label_rows(references, "references")

@@ -1,0 +1,95 @@
+"""The one-line error promise: huge specs, lengths and counts fail at once with the override named; bad counts,
+folders and Python API types are one `error:` line (exit 2), never a traceback or a hang."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+import hf_statetrack
+from hf_statetrack import StateTrackError
+from hf_statetrack.cli import main
+from hf_statetrack.tasks.group_specs import parse_group
+
+
+def one_line(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_a_huge_group_spec_fails_at_once_from_the_command_line():
+    """`statetrack tasks S99999999` computed 99999999! before its size check (it never finished)."""
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "hf_statetrack", "tasks", "S99999999"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "99999999! is above the limit 5040" in run.stderr and "HF_STATETRACK_MAX_GROUP_ORDER" in run.stderr
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("spec", ["S2000", "A1000000", "Z1000000", "S" + "9" * 5000])
+def test_huge_groups_name_the_override(spec):
+    with pytest.raises(StateTrackError, match="above the limit 5040 on a group's order; set "
+                                              "HF_STATETRACK_MAX_GROUP_ORDER="):
+        parse_group(spec)
+
+
+def test_the_limits_follow_their_environment_variables(monkeypatch):
+    monkeypatch.setenv("HF_STATETRACK_MAX_GROUP_ORDER", "10")
+    assert parse_group("Z10").order == 10
+    with pytest.raises(StateTrackError, match="Z11, 11 is above the limit 10"):
+        parse_group("Z11")
+    monkeypatch.setenv("HF_STATETRACK_MAX_LENGTH", "8")
+    with pytest.raises(StateTrackError, match="test_length 9 is above the limit 8 on a row's length; set "
+                                              "HF_STATETRACK_MAX_LENGTH=9"):
+        hf_statetrack.load_dataset("Z2", train_length=4, test_length=9, num_train=4, num_test=4)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--train-length", "100000000-1000000000"], "train_length 1000000000 is above the limit 100000"),
+    (["--num-train", str(10**12)], "num_train 1000000000000 is above the limit 100000000 on the rows of one split"),
+    (["--num-proc", "0"], "num_proc must be a whole number >= 1"),
+    (["--param", "generators=[1, 2"], "--param generators is not valid YAML"),
+    (["--param", "generators=5"], "generators must be 'all', 'non_identity', 'transpositions' or element names"),
+], ids=["length", "rows", "num_proc", "param_yaml", "param_type"])
+def test_generate_refuses_bad_requests_in_one_line(tmp_path, capsys, args, message):
+    base = {"--train-length": "4", "--num-train": "8", "--num-test": "2"}
+    flags = dict(zip(args[::2], args[1::2]))
+    argv = ["generate", "S3", "--out", str(tmp_path / "out"), *[x for k, v in {**base, **flags}.items()
+                                                                if k != "--param" for x in (k, v)]]
+    argv += ["--param", flags["--param"]] if "--param" in flags else []
+    assert message in one_line(capsys, argv)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_folders_are_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    blocked = str(tmp_path / "file" / "out")
+    argv = ["generate", "S3", "--train-length", "4", "--num-train", "8", "--num-test", "2", "--out", blocked]
+    assert f"cannot write {blocked}" in one_line(capsys, argv)
+    for out in ("", ".", ".."):  # --overwrite would have replaced the working directory or its parent
+        assert "is the working directory, one of its parents" in one_line(capsys, [*argv[:-1], out, "--overwrite"])
+    common = ["--model", str(tmp_path / "no-model"), "--task", "S3", "--output-dir", blocked]
+    for command in (["eval", *common, "--test-length", "4"], ["probe", *common]):
+        assert f"--output-dir {blocked} cannot be written" in one_line(capsys, command)
+    err = one_line(capsys, ["eval", *common[:4], "--test-length", "4", "--num-test", "0"])
+    assert "--num-test must be a whole number >= 1, got 0" in err
+    err = one_line(capsys, ["eval", *common[:4], "--test-length", "4", "--batch-size", "0"])
+    assert "--batch-size must be a whole number >= 1, got 0" in err
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: hf_statetrack.load_dataset(5, train_length=4, num_train=4, num_test=4), "task name must be a string"),
+    (lambda: hf_statetrack.load_dataset("S3", train_length=4, num_train=4, num_test=4, generators=5),
+     "generators must be"),
+    (lambda: hf_statetrack.load_dataset("S3", train_length=4, num_train=4, num_test=4, cache_dir=__file__),
+     "is a file; give a folder"),
+    (lambda: hf_statetrack.load_dataset("S3", train_length=4, num_train=4, num_test=4, streaming="yes"),
+     "streaming must be True or False"),
+], ids=["name", "generators", "cache_dir_file", "streaming"])
+def test_python_api_wrong_types_raise_our_error(call, message):
+    with pytest.raises(StateTrackError, match=message):
+        call()

@@ -1,0 +1,33 @@
+"""results.json / .md are written whole or not at all: a writer killed with SIGKILL mid-loop leaves the last
+complete record, never a cut file."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+WRITER = """
+import sys
+from hf_statetrack.results import Results
+out = sys.argv[1]
+record = Results(kind="eval", title="t", description="d", task={"name": "S5"}, model="m", seed=0, threshold=0.9,
+                 settings={"payload": ["x" * 100] * 50000})  # ~5 MB of JSON: a write takes a while
+for i in range(10**6):
+    record.seed = i
+    record.write(out, markdown=f"# run {i}\\n" * 20000, plot=lambda results, folder: None)
+    if i == 0:
+        print("ready", flush=True)
+"""
+
+
+def test_a_killed_writer_leaves_whole_files(tmp_path):
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "ready\n"
+    time.sleep(0.7)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    record = json.loads((tmp_path / "results.json").read_text())  # parses: not cut
+    assert len(record["settings"]["payload"]) == 50000
+    markdown = (tmp_path / "results.md").read_text()
+    assert markdown.count("\n") == 20000 and len(set(markdown.splitlines())) == 1
