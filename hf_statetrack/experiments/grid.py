@@ -38,12 +38,13 @@ class Point:
 
 
 def expand(raw: dict) -> list[Point]:
-    """One `Point` for every combination of the sweep values. The key ``variant`` sweeps settings that go
-    together: each value is a mapping of dotted keys set at once, e.g. a model with its learning rate."""
+    """One `Point` for every combination of the sweep values. A key ``variant`` (or ``variant_<name>``) sweeps
+    settings that go together: each value is a mapping of dotted keys set at once, e.g. a model with its
+    learning rate."""
     sweep = raw.get("sweep") or {}
     if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
         raise StateTrackError("sweep: must map dotted keys to non-empty lists, e.g. sweep: {task.name: [S5, A5]}")
-    if not all(isinstance(v, dict) for v in sweep.get("variant", [])):
+    if not all(isinstance(v, dict) for key in sweep if is_variant(key) for v in sweep[key]):
         raise StateTrackError("sweep.variant must list mappings of dotted keys, e.g. "
                               "[{model: {preset: lstm}, training.learning_rate: 1.0e-3}]")
     base = {k: v for k, v in raw.items() if k not in SWEEP_KEYS}
@@ -51,7 +52,7 @@ def expand(raw: dict) -> list[Point]:
     for values in itertools.product(*sweep.values()):
         run = copy.deepcopy(base)
         for key, value in zip(sweep, values):
-            for dotted, setting in (value.items() if key == "variant" else [(key, value)]):
+            for dotted, setting in (value.items() if is_variant(key) else [(key, value)]):
                 set_dotted(run, dotted, setting)
         values = dict(zip(sweep, values))
         points.append(Point(point_name(run, values, shown), values, run, shown))
@@ -64,15 +65,20 @@ def expand(raw: dict) -> list[Point]:
 SHOWN = {"task.name", "model.preset", "model.pretrained", "model.num_layers", "model.hidden_size"}  # in the label
 
 
+def is_variant(key: str) -> bool:
+    """``variant`` (and ``variant_<anything>``, to sweep several groups of settings against each other)."""
+    return key == "variant" or key.startswith("variant_")
+
+
 def flat(values: dict, prefix: str = "") -> dict:
     """Nested sweep values as dotted keys: {"variant": {"model": {"preset": "x"}}} -> {"model.preset": "x"}."""
     out = {}
     for key, value in values.items():
-        dotted = key if key == "variant" and not prefix else f"{prefix}{key}"
+        variant = is_variant(key) and not prefix
         if isinstance(value, dict):
-            out.update(flat(value, "" if dotted == "variant" else f"{dotted}."))
+            out.update(flat(value, "" if variant else f"{prefix}{key}."))
         else:
-            out[dotted] = value
+            out[f"{prefix}{key}"] = value
     return out
 
 
