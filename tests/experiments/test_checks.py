@@ -6,7 +6,8 @@ import yaml
 
 from hf_statetrack import StateTrackError
 from hf_statetrack.cli import main
-from hf_statetrack.experiments import pipeline, sweep
+from hf_statetrack.experiments import grid as experiment_grid
+from hf_statetrack.experiments import pipeline
 from hf_statetrack.experiments.config import from_dict, load_config
 from hf_statetrack.experiments.sweep import run_sweep
 
@@ -92,7 +93,7 @@ def test_unwritable_output_dir_is_refused_before_data_generation(tmp_path, capsy
 
 
 def test_a_sweep_validates_every_run_before_training_the_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "run_experiment", lambda cfg: pytest.fail("a run started"))
+    monkeypatch.setattr(experiment_grid, "run_experiment", lambda cfg: pytest.fail("a run started"))
     path = tmp_path / "sweep.yaml"
     raw = {**BASE, "output_dir": str(tmp_path / "sweep")}
     for grid, message in [({"model.hidden_size": [8, 0]}, "'hidden_size' must be >= 1"),

@@ -9,18 +9,17 @@ from transformers import AutoModelForTokenClassification
 
 import hf_statetrack
 from hf_statetrack.models.deltanet import PRESET, delta_rule_chunked, delta_rule_reference
-from hf_statetrack.models.presets import Preset
 
 from .tiny import LABELS, VOCAB, random_batch
 
-DELTANET = Preset(*PRESET)
+DELTANET = PRESET
 
 
 def tiny_deltanet(seed=0, **knobs):
     torch.manual_seed(seed)
     config = DELTANET(vocab_size=VOCAB, num_labels=LABELS, **{"num_layers": 2, "hidden_size": 16, "num_heads": 2,
                                                                 "chunk_size": 4, **knobs})
-    return PRESET[3](config).eval()
+    return PRESET.model_class(config).eval()
 
 
 def random_delta_inputs(length, dtype, seed=0, batch=2, heads=3, key_dim=5, value_dim=4):
@@ -131,7 +130,7 @@ def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int, seed: in
     torch.manual_seed(seed)
     config = DELTANET(vocab_size=2, num_labels=2, num_layers=1, hidden_size=16, use_short_conv=False,
                       allow_negative_eigenvalues=allow_negative_eigenvalues)
-    model = PRESET[3](config)
+    model = PRESET.model_class(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     rng = np.random.default_rng(0)
     for _ in range(150):

@@ -7,10 +7,9 @@ import torch
 import hf_statetrack
 from hf_statetrack.models import build_model
 from hf_statetrack.models.ids4 import PRESET, ids4_scan, ids4_scan_reference
-from hf_statetrack.models.presets import Preset
 
-ids4_config = Preset(*PRESET)
-IDS4ForTokenClassification = PRESET[3]
+ids4_config = PRESET
+IDS4ForTokenClassification = PRESET.model_class
 
 
 def scan_inputs(length, sequences=6, state=5, seed=0):

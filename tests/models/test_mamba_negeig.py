@@ -13,7 +13,6 @@ import torch.nn.functional as F
 import hf_statetrack
 from hf_statetrack.models import build_model
 from hf_statetrack.models.mamba_negeig import PRESET, MambaNegEigForTokenClassification, modeling_mamba_negeig
-from hf_statetrack.models.presets import Preset
 from hf_statetrack.models.selective_scan import selective_scan, selective_scan_reference
 
 from .tiny import LABELS, VOCAB, random_batch
@@ -23,7 +22,7 @@ TINY = dict(num_layers=2, hidden_size=16, state_size=16)  # A = -1..-16: some de
 
 def tiny_negeig(seed=0, **knobs):
     torch.manual_seed(seed)
-    config = Preset(*PRESET)(vocab_size=VOCAB, num_labels=LABELS, **(TINY | knobs))
+    config = PRESET(vocab_size=VOCAB, num_labels=LABELS, **(TINY | knobs))
     return MambaNegEigForTokenClassification(config).eval()
 
 
@@ -174,7 +173,7 @@ def test_one_layer_learns_parity_beyond_the_training_length_where_mamba_does_not
     """Sarrof et al. 2024, Grazzi et al. 2024: decays in (0, 1) cannot flip a state's sign, decays in (-1, 1) can.
     Over seeds 0-9: mamba_negeig 0.87-1.00 (mean 0.96), Mamba 0.49-0.51."""
     torch.manual_seed(0)
-    negeig = MambaNegEigForTokenClassification(Preset(*PRESET)(**PARITY))
+    negeig = MambaNegEigForTokenClassification(PRESET(**PARITY))
     torch.manual_seed(0)
     mamba = build_model("mamba", **PARITY)
     assert parity_accuracy_beyond_training(negeig) > 0.9

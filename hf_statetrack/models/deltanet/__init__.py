@@ -8,6 +8,7 @@ gives the original DeltaNet with beta in (0, 1) for comparison.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..preset import Preset
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel
@@ -30,7 +31,8 @@ def deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, intermed
                 intermediate_size=intermediate_size or 4 * hidden_size, conv_size=conv_size, chunk_size=chunk_size)
 
 
-PRESET = ("deltanet", deltanet, DeltaNetConfig, DeltaNetForTokenClassification)
+PRESET = Preset(name="deltanet", knobs_to_config=deltanet, config_class=DeltaNetConfig,
+                model_class=DeltaNetForTokenClassification)
 
 __all__ = ["PRESET", "DeltaNetConfig", "DeltaNetForTokenClassification", "DeltaNetModel", "delta_rule_chunked",
            "delta_rule_reference", "deltanet"]

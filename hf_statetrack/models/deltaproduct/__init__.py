@@ -6,6 +6,7 @@ remote code). `PRESET` is what presets.py registers.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..preset import Preset
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
 from .modeling_deltaproduct import DeltaProductForTokenClassification, DeltaProductModel
@@ -25,7 +26,8 @@ def deltaproduct(num_layers=1, hidden_size=64, dropout=0.0, num_householder=2, n
                 intermediate_size=intermediate_size or 4 * hidden_size, conv_size=conv_size, chunk_size=chunk_size)
 
 
-PRESET = ("deltaproduct", deltaproduct, DeltaProductConfig, DeltaProductForTokenClassification)
+PRESET = Preset(name="deltaproduct", knobs_to_config=deltaproduct, config_class=DeltaProductConfig,
+                model_class=DeltaProductForTokenClassification)
 
 __all__ = ["PRESET", "DeltaProductConfig", "DeltaProductForTokenClassification", "DeltaProductModel",
            "delta_product_chunked", "delta_product_reference", "deltaproduct"]

@@ -5,6 +5,7 @@ classes. Checkpoints load with hf_statetrack installed (not as remote code: the 
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..preset import Preset
 from .chunked import gated_delta_rule_chunked
 from .configuration_gated_deltanet import GatedDeltaNetConfig
 from .modeling_gated_deltanet import GatedDeltaNetForTokenClassification, GatedDeltaNetModel
@@ -24,7 +25,8 @@ def gated_deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, in
                 intermediate_size=intermediate_size or 4 * hidden_size, conv_size=conv_size, chunk_size=chunk_size)
 
 
-PRESET = ("gated_deltanet", gated_deltanet, GatedDeltaNetConfig, GatedDeltaNetForTokenClassification)
+PRESET = Preset(name="gated_deltanet", knobs_to_config=gated_deltanet, config_class=GatedDeltaNetConfig,
+                model_class=GatedDeltaNetForTokenClassification)
 
 __all__ = ["PRESET", "GatedDeltaNetConfig", "GatedDeltaNetForTokenClassification", "GatedDeltaNetModel",
            "gated_delta_rule_chunked", "gated_delta_rule_reference", "gated_deltanet"]

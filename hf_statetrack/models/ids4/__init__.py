@@ -7,6 +7,7 @@ the weights and write `auto_map`, so checkpoints load without hf_statetrack (tru
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..preset import Preset
 from .configuration_ids4 import IDS4Config
 from .modeling_ids4 import IDS4ForTokenClassification, IDS4Model, ids4_scan
 from .naive import ids4_scan_reference
@@ -26,7 +27,8 @@ def ids4(num_layers=1, hidden_size=64, dropout=0.0, num_heads=4, state_size=8, i
                 state_size=state_size, intermediate_size=intermediate_size or 4 * hidden_size)
 
 
-PRESET = ("ids4", ids4, IDS4Config, IDS4ForTokenClassification)
+PRESET = Preset(name="ids4", knobs_to_config=ids4, config_class=IDS4Config,
+                model_class=IDS4ForTokenClassification)
 
 __all__ = ["PRESET", "IDS4Config", "IDS4ForTokenClassification", "IDS4Model", "ids4", "ids4_scan",
            "ids4_scan_reference"]

@@ -7,6 +7,7 @@ still needs hf_statetrack installed (the modeling file imports its scan).
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..preset import Preset
 from .configuration_mamba_negeig import MambaNegEigConfig
 from .modeling_mamba_negeig import MambaNegEigForTokenClassification, MambaNegEigMixer, MambaNegEigModel
 
@@ -25,7 +26,8 @@ def mamba_negeig(num_layers=2, hidden_size=64, dropout=0.0, state_size=16, expan
                 classifier_dropout=dropout)
 
 
-PRESET = ("mamba_negeig", mamba_negeig, MambaNegEigConfig, MambaNegEigForTokenClassification)
+PRESET = Preset(name="mamba_negeig", knobs_to_config=mamba_negeig, config_class=MambaNegEigConfig,
+                model_class=MambaNegEigForTokenClassification)
 
 __all__ = ["PRESET", "MambaNegEigConfig", "MambaNegEigForTokenClassification", "MambaNegEigMixer",
            "MambaNegEigModel", "mamba_negeig"]
