@@ -74,22 +74,22 @@ def fake_depth_runs(monkeypatch, passing_depth: dict):
 
 
 def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch):
-    fake_depth_runs(monkeypatch, {"Z2": 2, "Z3": None})
-    path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"], "task.train_length": [2, 3]},
+    fake_depth_runs(monkeypatch, {"S5": 2, "A5": None})
+    path = write(tmp_path, sweep={"task.name": ["S5", "A5"], "task.train_length": [4, 5]},
                  search={"min": "model.num_layers", "values": [1, 2, 3]}, report="illusion_of_state")
     run_sweep(path, seeds=2)
     records = json.loads((tmp_path / "out" / "search.json").read_text())
-    z2, z3 = records[0], records[2]
-    assert z2["point"] == {"task.name": "Z2", "task.train_length": 2} and z2["min"] == 2 and z2["tried"] == [1, 2]
-    assert z2["scores"] == {"1": [0.5, 0.5], "2": [1.0, 1.0]}
-    assert z3["min"] is None and z3["tried"] == [1, 2, 3]
+    s5, a5 = records[0], records[2]
+    assert s5["point"] == {"task.name": "S5", "task.train_length": 4} and s5["min"] == 2 and s5["tried"] == [1, 2]
+    assert s5["scores"] == {"1": [0.5, 0.5], "2": [1.0, 1.0]}
+    assert a5["min"] is None and a5["tried"] == [1, 2, 3]
     table = (tmp_path / "out" / "search.md").read_text()
-    assert "| Z2 | 2 | 2 |" in table and "| Z3 | >3 | >3 |" in table
+    assert "| S5 | 2 | 2 |" in table and "| A5 | >3 | >3 |" in table
     assert (tmp_path / "out" / "min_depth_by_length.png").stat().st_size > 0
-    assert not (tmp_path / "out" / "Z2-lstm-L3-H8-train_length2").exists()  # never tried: depth 2 passed
+    assert not (tmp_path / "out" / "S5-lstm-L3-H8-train_length4").exists()  # never tried: depth 2 passed
     report = (tmp_path / "out" / "report.md").read_text()  # the paper says one layer for recurrent models
-    assert "* Z2 · lstm: 2: 2, 3: 2 -> differs: needs more than one layer" in report
-    assert "* Z3 · lstm: 2: none, 3: none -> differs" in report
+    assert "* S5 · lstm: 4: 2, 5: 2 -> differs: needs more than one layer" in report
+    assert "* A5 · lstm: 4: none, 5: none -> differs" in report
 
 
 def test_search_of_a_swept_key_is_refused_in_one_line(tmp_path):
