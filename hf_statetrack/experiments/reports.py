@@ -44,7 +44,7 @@ def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
              (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
-    for r in records:
+    for r in (r for r in records if not r.get("incomplete")):
         arch = point_model(r["point"]).get("preset", "?")
         curves.setdefault((r["point"].get("task.name"), arch), []).append((column(r["point"][by]), r["min"]))
     for (task, arch), points in curves.items():

@@ -11,7 +11,7 @@ import yaml
 from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
-from hf_statetrack.experiments.config import from_dict
+from hf_statetrack.experiments.config import from_dict, resolved
 from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
@@ -67,7 +67,8 @@ def fake_depth_runs(monkeypatch, passing_depth: dict):
         metrics = {"token_accuracy": 1.0, "sequence_accuracy": 1.0 if ok else 0.5, "final_state_accuracy": 1.0,
                    "max_length_at_threshold": 2, "by_length": {}, "num_sequences": 4}
         Results(kind="train", title="t", description="d", task={"name": task}, model="m", seed=cfg.task["seed"],
-                threshold=0.9, splits={"test": metrics}, settings={"experiment": {}}, num_parameters=1,
+                threshold=0.9, splits={"test": metrics}, settings={"experiment": json.loads(json.dumps(
+                    resolved(cfg.to_dict()), default=str))}, num_parameters=1,
                 train={"runtime_s": 0.0, "tokens_per_s": 1.0}, output_dir=cfg.output_dir,
                 ).write(plot=lambda results, out: None)
     monkeypatch.setattr(grid, "run_experiment", fake)
