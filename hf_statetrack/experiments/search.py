@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import StateTrackError
 from ..registry import did_you_mean
-from ..results import Results, atomic_write, figure, table
+from ..results import atomic_write, figure, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, finished, point_name
