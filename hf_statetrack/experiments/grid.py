@@ -1,6 +1,7 @@
 """The grid of a sweep and its runs: points (one per combination of swept values), seeds, and running a
-point's seed or reading it back when its folder already holds results for the identical config.
-Shared by the plain sweep (`sweep`) and the minimum-depth search (`search`)."""
+point's seed or reading it back when its folder already holds results for the identical config (`attempt`,
+which records a run that raises as failed). Shared by the plain sweep (`sweep`) and the minimum-depth search
+(`search`), whatever the launcher (`launchers`)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def fake_depth_runs(monkeypatch, passing_depth: dict):
     monkeypatch.setattr(grid, "run_experiment", fake)
 
 
-def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch):
+def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch, capsys):
     fake_depth_runs(monkeypatch, {"Z2": 2, "Z3": None})
     path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"], "task.train_length": [2, 3]},
                  search={"min": "model.num_layers", "values": [1, 2, 3]})
@@ -88,6 +88,7 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     assert "| Z2 | 2 | 2 |" in table and "| Z3 | >3 | >3 |" in table
     assert (tmp_path / "out" / "min_depth_by_length.png").stat().st_size > 0
     assert not (tmp_path / "out" / "Z2-lstm-L3-H8-train_length2").exists()  # never tried: depth 2 passed
+    assert "[sweep] 20/20 done, 0 failed" in capsys.readouterr().out  # 24 at most; 4 left when Z2 passed at 2
 
 
 def test_search_of_a_swept_key_is_refused_in_one_line(tmp_path):
