@@ -47,8 +47,11 @@ def run_trial(config: dict, jobs: list[Job], threads: int, cwd: str) -> None:
 
 
 def run_on_ray(jobs: list[Job], options: LaunchOptions, progress: Progress, root: Path) -> None:
-    if not ray.is_initialized():  # embedded (address None) or a running cluster ("auto", "ray://...")
-        ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
+    if not ray.is_initialized():  # else: a second sweep in this process, or the caller's own ray.init
+        if options.address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
+            ray.init(address=options.address, log_to_driver=False)
+        else:  # embedded in this process, for this machine only: loopback, no dashboard
+            ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     gpus = options.gpus_per_run
     if gpus is None:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0

@@ -63,7 +63,7 @@ def test_launcher_ray_without_ray_says_how_to_install_it(tmp_path, monkeypatch, 
 @pytest.fixture(scope="module")
 def embedded_ray():
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     yield
     ray.shutdown()
 
