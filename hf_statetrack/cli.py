@@ -194,11 +194,10 @@ def print_sweep(config: str, overrides: list[str], output_dir: str | None) -> No
     root = sweep_root(load_sweep(config, overrides, output_dir))
     shown = [f for f in ("report.md", "search.md", "summary.md") if (root / f).is_file()][0]
     print(f"\n{(root / shown).read_text()}\nsummary, per-run results and plots in {root}/")
-    failed = [p for p in json.loads((root / "summary.json").read_text()).values() if "failed" in p]
-    if failed:
-        count = sum(len(p["failed"]) for p in failed)
-        raise StateTrackError(f"{count} runs failed or did not finish (errors in {root}/summary.json); run the same "
-                              f"command again to retry them")
+    count = sum(len(p.get("failed", ())) for p in json.loads((root / "summary.json").read_text()).values())
+    if count:
+        raise StateTrackError(f"{count} run{'s' * (count != 1)} failed or did not finish (errors in "
+                              f"{root}/summary.json); run the same command again to retry them")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:

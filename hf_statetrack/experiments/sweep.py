@@ -128,6 +128,7 @@ def summary_markdown(summary: dict[str, list[Results]], failed: dict[tuple[str, 
         lines += [f"Mean ± std over {seeds} seeds (per-seed values in summary.json).", ""] if seeds > 1 else []
         lines += table(header, rows, numeric_from=2)
     if failed:
-        lines += ["", f"{len(failed)} runs failed or did not finish (run the same command again to retry them):", ""]
+        lines += ["", f"{len(failed)} run{'s' * (len(failed) != 1)} failed or did not finish (run the same command "
+                      "again to retry them):", ""]
         lines += [f"* {name} seed {seed}: {error}" for (name, seed), error in failed.items()]
     return "\n".join(lines) + "\n"

@@ -49,7 +49,7 @@ def test_the_cli_exits_with_one_error_line_when_runs_failed(tmp_path, capsys):
     path = write(tmp_path, sweep={"task.name": ["Z2"], "model": [FAILING]})
     assert main(["sweep", path]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"error: 1 runs failed or did not finish (errors in {tmp_path / 'out'}/summary.json); run the same command "
+        f"error: 1 run failed or did not finish (errors in {tmp_path / 'out'}/summary.json); run the same command "
         "again to retry them"]
 
 
