@@ -60,7 +60,7 @@ def run_on_ray(jobs: list[Job], options: LaunchOptions, progress: Progress, root
                                     {"cpu": options.cpus_per_run, "gpu": gpus})
     tuner = tune.Tuner(
         trainable, param_space={"job": tune.grid_search(list(range(len(jobs))))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel),
+        tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel, reuse_actors=True),  # no re-imports
         run_config=tune.RunConfig(storage_path=str(root.resolve() / ".ray_tune"), verbose=0,
                                   callbacks=[ProgressCallback(jobs, progress)]))
     tuner.fit()

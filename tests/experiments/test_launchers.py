@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 LSTM = {"preset": "lstm", "num_layers": 1, "hidden_size": 8}
 FAILING = {"pretrained": "no_such_model_folder"}  # passes validation, raises when the run loads it
 GRID = {"task.name": ["Z2", "Z3"], "model": [LSTM, {**LSTM, "hidden_size": 12}, FAILING]}
-FINISHED = ["Z2-lstm-L1-H8", "Z2-lstm-L1-H12", "Z3-lstm-L1-H8", "Z3-lstm-L1-H12"]
+FINISHED = ["Z2-lstm-L1-H8", "Z3-lstm-L1-H8", "Z2-lstm-L1-H12", "Z3-lstm-L1-H12"]  # the YAML sorts model first
 RAY = LaunchOptions(launcher="ray", cpus_per_run=1, max_parallel=2)
 
 
@@ -75,13 +75,13 @@ def metrics(root) -> dict:
 
 
 def test_ray_gives_the_local_summary_and_a_second_invocation_trains_only_the_failed(embedded_ray, tmp_path, capsys):
-    local, on_ray = tmp_path / "local", tmp_path / "ray"
-    run_sweep(write(tmp_path, sweep=GRID), output_dir=str(local))
-    assert list(run_sweep(write(tmp_path, sweep=GRID), output_dir=str(on_ray), launch=RAY)) == FINISHED
+    local, on_ray, path = tmp_path / "local", tmp_path / "ray", write(tmp_path, sweep=GRID)
+    run_sweep(path, output_dir=str(local))
+    assert list(run_sweep(path, output_dir=str(on_ray), launch=RAY)) == FINISHED
     assert metrics(on_ray) == metrics(local) and len(metrics(local)) == 6
     assert "failed" in metrics(on_ray)["Z3-no_such_model_folder"]
     assert "[sweep] 6/6 done, 2 failed" in capsys.readouterr().out
-    run_sweep(write(tmp_path, sweep=GRID), output_dir=str(on_ray), launch=RAY)
+    run_sweep(path, output_dir=str(on_ray))  # the other launcher resumes from the same folders
     out = capsys.readouterr().out
     assert out.count("(reused)") == 4 and out.count("FAILED") == 2  # the finished are read back, the failed retried
 
