@@ -10,7 +10,7 @@ import pytest
 
 from hf_statetrack.cli import main
 from hf_statetrack.experiments import grid
-from hf_statetrack.experiments.launchers import LaunchOptions
+from hf_statetrack.experiments.launchers import Job, LaunchOptions, Progress
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.sweep import run_sweep
 from tests.experiments.test_sweep import write
@@ -58,6 +58,22 @@ def test_launcher_ray_without_ray_says_how_to_install_it(tmp_path, monkeypatch, 
     monkeypatch.delitem(sys.modules, "hf_statetrack.experiments.ray_launcher", raising=False)
     assert main(["sweep", write(tmp_path, sweep={"task.name": ["Z2"]}), "--launcher", "ray"]) == 2
     assert capsys.readouterr().err == "error: --launcher ray needs Ray: pip install 'hf-statetrack[ray]'\n"
+
+
+def test_a_crashed_job_fails_its_next_run_and_an_early_stop_leaves_the_total(capsys):
+    """A Ray worker that dies takes the job's first unreported run with it; a search that passed early drops
+    the runs it did not need from the total."""
+    crashed, passed = Job([("A", 0), ("A", 1)], work=None), Job([("B", 0), ("B", 1), ("B", 2)], work=None)
+    progress = Progress([crashed, passed], ("test", "sequence_accuracy"))
+    progress.report({"point": "A", "seed": 0, "metric": 1.0, "seconds": 3.0})
+    progress.job_ended(crashed, "its Ray worker died")
+    progress.report({"point": "B", "seed": 0, "metric": 0.5, "seconds": 1.0, "reused": True})
+    progress.job_ended(passed)
+    assert progress.failures == {("A", 1): "its Ray worker died"} and (progress.done, progress.total) == (3, 3)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "[run] A seed 1: FAILED: its Ray worker died in 0 s"
+    assert lines[3].startswith("[sweep] 2/5 done, 1 failed, ETA ")
+    assert lines[4] == "[run] B seed 0: test sequence_accuracy 50.0% (reused) in 1 s"
 
 
 @pytest.fixture(scope="module")
