@@ -15,13 +15,12 @@ from pathlib import Path
 import ray
 from ray import tune
 
-from .launchers import Job, LaunchOptions, Progress
-
 
 class ProgressCallback(tune.Callback):
-    """Runs on the driver: the progress lines from the events the trials report, one per run."""
+    """Runs on the driver: the progress lines from the events the trials report, one per run. `jobs` and
+    `progress` are the `launchers.Job` list and `launchers.Progress` (not imported: launchers imports this)."""
 
-    def __init__(self, jobs: list[Job], progress: Progress):
+    def __init__(self, jobs: list, progress):
         self.jobs, self.progress = jobs, progress
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
@@ -37,7 +36,7 @@ class ProgressCallback(tune.Callback):
                                 str(error).strip().splitlines()[-1] if error else "its Ray worker died")
 
 
-def run_trial(config: dict, jobs: list[Job], threads: int, cwd: str) -> None:
+def run_trial(config: dict, jobs: list, threads: int, cwd: str) -> None:
     """One Tune trial: one job, with `threads` torch threads (parallel runs do not fight over the cores)."""
     import torch
 
@@ -46,7 +45,8 @@ def run_trial(config: dict, jobs: list[Job], threads: int, cwd: str) -> None:
     jobs[config["job"]].work(tune.report)
 
 
-def run_on_ray(jobs: list[Job], options: LaunchOptions, progress: Progress, root: Path) -> None:
+def run_on_ray(jobs: list, options, progress, root: Path) -> None:
+    """`launchers.run_jobs` with ``--launcher ray``: the jobs as trials, `options` a `launchers.LaunchOptions`."""
     if not ray.is_initialized():  # else: a second sweep in this process, or the caller's own ray.init
         if options.address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
             ray.init(address=options.address, log_to_driver=False)
