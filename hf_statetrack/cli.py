@@ -9,6 +9,7 @@
     statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 --shots 5   # any causal LM
     statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16
     statetrack sweep eval_configs/quickstart.yaml
+    statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2   # runs in parallel on Ray
     statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity --test-length 2,4,8,16   # for lm_eval --include_path
 """
 
@@ -177,20 +178,38 @@ def cmd_probe(args: argparse.Namespace) -> None:
         print(f"\n{(out / 'probe_results.md').read_text()}\nresults and plot in {out}/")
 
 
+def launch_options(args: argparse.Namespace):
+    from .experiments.launchers import LaunchOptions
+
+    return LaunchOptions(launcher=args.launcher, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run,
+                         max_parallel=args.max_parallel, address=args.address)
+
+
 def cmd_sweep(args: argparse.Namespace) -> None:
     from .experiments.sweep import run_sweep
 
-    print_sweep(run_sweep(args.config, overwrite_args(args), seeds=args.seeds, output_dir=args.output_dir))
+    run_sweep(args.config, overwrite_args(args), seeds=args.seeds, output_dir=args.output_dir,
+              launch=launch_options(args))
+    print_sweep(args.config, args.set, args.output_dir)
 
 
 def overwrite_args(args: argparse.Namespace) -> list[str]:
     return [*args.set, *(["overwrite=true"] if args.overwrite else [])]
 
 
-def print_sweep(summary: dict) -> None:
-    root = Path(next(iter(summary.values()))[0].output_dir).parents[1]
+def print_sweep(config: str, overrides: list[str], output_dir: str | None) -> None:
+    """The sweep's report (or search table, or summary), then one error line if runs failed or did not finish."""
+    import json
+
+    from .experiments.sweep import load_sweep, sweep_root
+
+    root = sweep_root(load_sweep(config, overrides, output_dir))
     shown = [f for f in ("report.md", "search.md", "summary.md") if (root / f).is_file()][0]
     print(f"\n{(root / shown).read_text()}\nsummary, per-run results and plots in {root}/")
+    count = sum(len(p.get("failed", ())) for p in json.loads((root / "summary.json").read_text()).values())
+    if count:
+        raise StateTrackError(f"{count} run{'s' * (count != 1)} failed or did not finish (errors in "
+                              f"{root}/summary.json); run the same command again to retry them")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
@@ -203,7 +222,9 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     elif args.dry_run:
         print(reproduce.plan(args.name, args.scale, args.seeds, overwrite_args(args), args.output_dir))
     else:
-        print_sweep(reproduce.reproduce(args.name, args.scale, args.seeds, overwrite_args(args), args.output_dir))
+        reproduce.reproduce(args.name, args.scale, args.seeds, overwrite_args(args), args.output_dir,
+                            launch_options(args))
+        print_sweep(str(reproduce.config_path(args.name, args.scale)), args.set, args.output_dir)
 
 
 def cmd_lmeval_export(args: argparse.Namespace) -> None:
@@ -260,6 +281,16 @@ def add_sweep_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", default=None, help="default: the config's output_dir")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
     parser.add_argument("--overwrite", action="store_true", help="clear each run's folder and retrain every run")
+    parser.add_argument("--launcher", choices=["local", "ray"], default="local", help="local: one run after another "
+                        "in this process (default); ray: runs in parallel as Ray Tune trials, on this machine or a "
+                        "Ray cluster (pip install 'hf-statetrack[ray]')")
+    parser.add_argument("--gpus-per-run", type=float, default=None,
+                        help="ray: GPUs of each run (default: 1 where the cluster has GPUs, else 0)")
+    parser.add_argument("--cpus-per-run", type=int, default=1, help="ray: CPU cores (and torch threads) of each run")
+    parser.add_argument("--max-parallel", type=int, default=None,
+                        help="ray: at most this many runs at once (default: as many as the resources allow)")
+    parser.add_argument("--address", default=None, help="ray: default starts Ray inside this process; 'auto' joins "
+                        "the cluster started on this node with `ray start`")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -1,12 +1,15 @@
 """The grid of a sweep and its runs: points (one per combination of swept values), seeds, and running a
-point's seed or reading it back when its folder already holds results for the identical config.
-Shared by the plain sweep (`sweep`) and the minimum-depth search (`search`)."""
+point's seed or reading it back when its folder already holds results for the identical config (`attempt`,
+which records a run that raises as failed). Shared by the plain sweep (`sweep`) and the minimum-depth search
+(`search`), whatever the launcher (`launchers`)."""
 
 from __future__ import annotations
 
 import copy
+import gc
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,20 +149,44 @@ def finished(cfg: ExperimentConfig) -> Results | None:
     return results if identity(results.settings.get("experiment", {})) == identity(wanted) else None
 
 
-def run_or_reuse(cfg: ExperimentConfig, label: str) -> Results:
-    """Read a finished run back; otherwise (re)train it. The sweep owns its run folders: one holding another
-    config (an edited sweep) is cleared and retrained."""
+def run_or_reuse(cfg: ExperimentConfig, label: str) -> tuple[Results, bool]:
+    """The run's results, trained now or read back from its folder (then the flag is True). The sweep owns its
+    run folders: one holding another config (an edited sweep) is cleared and retrained."""
     results = finished(cfg)
     if results is not None:
         print(f"=== {label}: reusing the finished run in {cfg.output_dir} (same config) ===", flush=True)
-        return results
+        return results, True
     print(f"\n=== {label} ===", flush=True)
     try:
         check_output_dir(cfg)  # the same config, unfinished: train (or resume) there
     except StateTrackError:
         cfg.overwrite = True  # the folder holds an edited sweep's run: clear it
     run_experiment(cfg)
-    return Results.read(cfg.output_dir)  # from the folder, as any reader of the sweep would
+    return Results.read(cfg.output_dir), False  # from the folder, as any reader of the sweep would
+
+
+def attempt(cfg: ExperimentConfig, point: str, seed: int, key: tuple[str, str], report) -> Results | None:
+    """Run (or read back) one seed of a point and `report` an event for the progress lines: its `key` metric
+    (split, name) and time, or its error. A run that raises (a GPU out of memory too) fails alone: None."""
+    start, event = time.time(), {"point": point, "seed": seed}
+    try:
+        results, reused = run_or_reuse(cfg, f"{point} seed {seed}")
+    except Exception as err:  # any error of one run is that run's failure: recorded, not fatal
+        free_gpu_memory()
+        report({**event, "error": f"{type(err).__name__}: {err}".splitlines()[0], "seconds": time.time() - start})
+        return None
+    report({**event, "metric": float(results.splits[key[0]][key[1]]), "reused": reused,
+            "seconds": time.time() - start})
+    return results
+
+
+def free_gpu_memory() -> None:
+    """After a failed run (an out-of-memory one above all), give its GPU memory back for the next run."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def mean_std(values: list[float]) -> str:

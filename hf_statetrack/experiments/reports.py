@@ -45,7 +45,7 @@ def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
              (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
-    for r in records:
+    for r in (r for r in records if not r.get("incomplete")):
         arch = point_model(r["point"]).get("preset") or raw["model"].get("preset", "?")
         curves.setdefault((flat(r["point"]).get("task.name"), arch), []).append((column(length_of(r["point"], by)),
                                                                                  r["min"]))

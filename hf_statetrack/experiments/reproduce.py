@@ -17,8 +17,9 @@ from pathlib import Path
 from ..errors import StateTrackError
 from ..registry import did_you_mean
 from .grid import expand, seed_list
+from .launchers import LaunchOptions
 from .search import SearchSpec
-from .sweep import load_sweep, run_sweep
+from .sweep import load_sweep, run_sweep, sweep_root
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
 NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
@@ -56,7 +57,7 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     points = expand(raw)
     search = SearchSpec.from_raw(raw["search"], raw.get("sweep") or {}) if raw.get("search") else None
     runs = search.expand(points) if search else points
-    root = Path(raw.get("output_dir", "outputs/sweep"))
+    root = sweep_root(raw)
     lines = [f"{point.name} seed {seed}" for point in runs for seed in seed_values]
     for point in runs:  # the configs of every run are valid before anything trains
         point.config(root, seed_values[0])
@@ -71,8 +72,8 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
 
 
 def reproduce(name: str, scale: str = "cpu", seeds: int | None = None, overrides: list[str] = (),
-              output_dir: str | None = None):
+              output_dir: str | None = None, launch: LaunchOptions | None = None):
     path = config_path(name, scale)
     raw = load_sweep(str(path), overrides, output_dir)
     count = seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS[scale])
-    return run_sweep(str(path), overrides, seeds=count, output_dir=output_dir)
+    return run_sweep(str(path), overrides, seeds=count, output_dir=output_dir, launch=launch)

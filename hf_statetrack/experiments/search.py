@@ -14,16 +14,18 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import StateTrackError
 from ..registry import did_you_mean
-from ..results import Results, atomic_write, figure, table
+from ..results import atomic_write, figure, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
-from .grid import Point, flat, point_name, run_or_reuse
+from .grid import Point, attempt, finished, flat, point_name
+from .launchers import Job
 
 
 @dataclass
@@ -73,25 +75,54 @@ def sweep_example(sweep: dict) -> dict:
     return {k: v[0] for k, v in sweep.items()}
 
 
-def run_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> dict[str, list[Results]]:
-    """Search every point; write search.json/.md/.png; return every trained point -> its per-seed results."""
-    summary, records = {}, []
-    for i, point in enumerate(points, start=1):
-        record = {"point": point.values, "min": None, "tried": [], "scores": {}}
-        for value in spec.values:
-            candidate = spec.at(point, value)
-            runs = [run_or_reuse(candidate.config(root, seed), f"point {i}/{len(points)}: {candidate.name} seed {seed}")
-                    for seed in seeds]
-            summary[candidate.name] = runs
-            scores = [float(r.splits[spec.split][spec.metric]) for r in runs]
-            record["tried"].append(value)
-            record["scores"][str(value)] = scores
-            if np.mean(scores) >= spec.threshold:
-                record["min"] = value
-                break
+def search_jobs(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> list[Job]:
+    """One job per grid point: its values in order, its seeds together; different points run in parallel."""
+    return [Job([(spec.at(point, value).name, seed) for value in spec.values for seed in seeds],
+                partial(search_job, spec, point, seeds, root)) for point in points]
+
+
+def search_job(spec: SearchSpec, point: Point, seeds: list[int], root: Path, report) -> None:
+    key = (spec.split, spec.metric)
+    search_point(spec, point, seeds, root, lambda cfg, name, seed: attempt(cfg, name, seed, key, report))
+
+
+def search_point(spec: SearchSpec, point: Point, seeds: list[int], root: Path, run) -> tuple[dict, dict]:
+    """Try the values in order; stop at the first passing one, or at a value with a missing run (``run(cfg,
+    name, seed)`` gave None: failed or unfinished). Returns the search.json record and name -> per-seed results."""
+    record, trained = {"point": point.values, "min": None, "tried": [], "scores": {}}, {}
+    for value in spec.values:
+        candidate = spec.at(point, value)
+        runs = [run(candidate.config(root, seed), candidate.name, seed) for seed in seeds]
+        record["tried"].append(value)
+        if None in runs:
+            record["incomplete"] = candidate.name
+            break
+        trained[candidate.name] = runs
+        scores = [float(r.splits[spec.split][spec.metric]) for r in runs]
+        record["scores"][str(value)] = scores
+        if np.mean(scores) >= spec.threshold:
+            record["min"] = value
+            break
+    return record, trained
+
+
+def collect_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> tuple[dict, list]:
+    """The search replayed from the run folders (nothing trains): writes search.json/.md/.png; returns every
+    finished point -> its per-seed results, and the (point, seed) runs missing where a search had to stop."""
+    summary, records, missing = {}, [], []
+
+    def read(cfg, name, seed):
+        results = finished(cfg)
+        if results is None:
+            missing.append((name, seed))
+        return results
+
+    for point in points:
+        record, trained = search_point(spec, point, seeds, root, read)
         records.append(record)
+        summary.update(trained)
     write_search(root, spec, records)
-    return summary
+    return summary, missing
 
 
 def column(value) -> str:
@@ -126,11 +157,14 @@ def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
     columns = list(dict.fromkeys(column(length_of(r["point"], spec.by)) for r in records))
     cells: dict[str, dict] = {}
     for r in records:
-        found = r["min"] if r["min"] is not None else f">{spec.values[-1]}"
+        found = "?" if r.get("incomplete") else r["min"] if r["min"] is not None else f">{spec.values[-1]}"
         cells.setdefault(row_label(r["point"], spec.by), {})[column(length_of(r["point"], spec.by))] = found
     header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
     lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
     lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
+    if any(r.get("incomplete") for r in records):
+        lines += ["", "?: a run of that point failed or did not finish (errors in summary.json); run the same "
+                      "command again to retry it."]
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +180,7 @@ def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> Non
     """One panel per task, one line per architecture (the point without task and length); x = length,
     y = the minimum; a point where no value passed is an x above the top value."""
     top, panels = max(spec.values), {}
-    for r in records:
+    for r in (r for r in records if not r.get("incomplete")):
         length = length_of(r["point"], spec.by)
         panel = panels.setdefault(str(flat(r["point"]).get("task.name", "")), {})
         x = length[-1] if isinstance(length, list) else length

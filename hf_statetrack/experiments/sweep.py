@@ -10,16 +10,20 @@
     report: illusion_of_state                 # optional: a report beside the papers' numbers (`reports`)
 
 Every run writes ``<output_dir>/<point>/seed<k>`` as `statetrack train` would (a seed varies the data and
-the initialisation together). A run whose folder already holds results for the identical resolved config
-is read back, not retrained, so a killed sweep picks up where it stopped; a changed config is retrained.
-The sweep then writes ``summary.md`` / ``summary.json`` (mean ± std over seeds, per-seed values in the
-JSON) and one ``accuracy_by_length-<task>.png`` per task, all from the runs' `Results` files.
+the initialisation together), on the launcher of `launchers` (``local``: one after another in this process;
+``ray``: Ray Tune trials in parallel). A run whose folder already holds results for the identical resolved
+config is read back, not retrained, so a killed sweep picks up where it stopped; a changed config is
+retrained; a run that raises is recorded as failed and the others go on. The sweep then writes
+``summary.md`` / ``summary.json`` (mean ± std over seeds, per-seed values in the JSON, the failed runs with
+their errors) and one ``accuracy_by_length-<task>.png`` per task, all from the runs' folders, so the
+launcher changes no file.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +32,12 @@ from ..results import Results, atomic_write, metric_header, plot_by_length, tabl
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
-from .grid import expand, mean_std, run_or_reuse, seed_list, seed_stats, validate
+from .grid import Point, attempt, expand, finished, mean_std, seed_list, seed_stats, validate
+from .launchers import Job, LaunchOptions, run_jobs
 from .reports import write_report
-from .search import SearchSpec, run_search
+from .search import SearchSpec, collect_search, search_jobs
+
+KEY = ("test", "sequence_accuracy")  # the metric shown in a run's progress line
 
 
 def load_sweep(path: str, overrides: list[str] = (), output_dir: str | None = None) -> dict:
@@ -42,47 +49,65 @@ def load_sweep(path: str, overrides: list[str] = (), output_dir: str | None = No
     return raw
 
 
-def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None,
-              output_dir: str | None = None) -> dict[str, list[Results]]:
-    """Every point x seed (or, with ``search:``, the minimum-depth search); returns point -> per-seed results."""
+def sweep_root(raw: dict) -> Path:
+    return Path(raw.get("output_dir", "outputs/sweep"))
+
+
+def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, output_dir: str | None = None,
+              launch: LaunchOptions | None = None) -> dict[str, list[Results]]:
+    """Every point x seed (or, with ``search:``, the minimum-depth search) on the chosen launcher (default: local,
+    in this process); returns every finished point -> its per-seed results, read from the run folders."""
     raw = load_sweep(path, overrides, output_dir)
-    root, points, seed_values = Path(raw.get("output_dir", "outputs/sweep")), expand(raw), seed_list(raw, seeds)
+    root, points, seed_values = sweep_root(raw), expand(raw), seed_list(raw, seeds)
     search = SearchSpec.from_raw(raw.get("search"), raw.get("sweep") or {}) if raw.get("search") else None
     validate(search.expand(points) if search else points, seed_values, root)  # every run, before training any
+    launch = launch or LaunchOptions()
     if search:
-        summary = run_search(search, points, seed_values, root)
+        failures = run_jobs(search_jobs(search, points, seed_values, root), launch,
+                            (search.split, search.metric), root)
+        summary, missing = collect_search(search, points, seed_values, root)
     else:
-        summary, total = {}, len(points) * len(seed_values)
-        for i, (point, seed) in enumerate(itertools.product(points, seed_values), start=1):
-            summary.setdefault(point.name, []).append(
-                run_or_reuse(point.config(root, seed), f"run {i}/{total}: {point.name} seed {seed}"))
-    write_summary(root, summary)
-    if raw.get("report"):
+        jobs = [Job([(p.name, s)], partial(attempt, p.config(root, s), p.name, s, KEY))
+                for p, s in itertools.product(points, seed_values)]
+        failures = run_jobs(jobs, launch, KEY, root)
+        summary, missing = collect_runs(points, seed_values, root)
+    write_summary(root, summary, {run: failures.get(run, "unfinished") for run in missing})
+    if raw.get("report") and summary:
         write_report(raw["report"], root, summary, raw)
     return summary
 
 
-def write_summary(root: Path, summary: dict[str, list[Results]]) -> None:
+def collect_runs(points: list[Point], seeds: list[int], root: Path) -> tuple[dict, list]:
+    """From the run folders: every point whose seeds all finished -> its per-seed results; the missing runs."""
+    summary, missing = {}, []
+    for point in points:
+        runs = [finished(point.config(root, seed)) for seed in seeds]
+        missing += [(point.name, seed) for seed, r in zip(seeds, runs) if r is None]
+        if None not in runs:
+            summary[point.name] = runs
+    return summary, missing
+
+
+def write_summary(root: Path, summary: dict[str, list[Results]], failed: dict[tuple[str, int], str]) -> None:
+    """summary.json/.md and the plots; a point with a failed or unfinished seed is listed with its errors only."""
     root.mkdir(parents=True, exist_ok=True)
     slim = {name: {"task": runs[0].task["name"], "model": runs[0].model, "seeds": [r.seed for r in runs],
                    "num_parameters": runs[0].num_parameters, "test": seed_stats(runs),
                    "train_runtime_s": [r.train["runtime_s"] for r in runs]} for name, runs in summary.items()}
+    for (name, seed), error in failed.items():
+        slim.setdefault(name, {"failed": {}})["failed"][f"seed{seed}"] = error
     atomic_write(root / "summary.json", json.dumps(slim, indent=2))
-    atomic_write(root / "summary.md", summary_markdown(summary))
+    atomic_write(root / "summary.md", summary_markdown(summary, failed))
     by_task: dict[str, dict] = {}
     for name, runs in summary.items():
         by_task.setdefault(runs[0].task["name"], {})[name] = runs[0].splits["test"]["by_length"]
-    threshold = next(iter(summary.values()))[0].threshold
     for task, curves in by_task.items():
+        threshold = next(iter(summary.values()))[0].threshold
         plot_by_length(curves, threshold, root / f"accuracy_by_length-{task}.png", f"{task}: test accuracy by length"
                        + (" (first seed)" if any(len(r) > 1 for r in summary.values()) else ""))
 
 
-def summary_markdown(summary: dict[str, list[Results]]) -> str:
-    threshold = next(iter(summary.values()))[0].threshold
-    seeds = max(len(runs) for runs in summary.values())
-    header = ["task", "run", "params", *metric_header("test ").split(" | "),
-              f"longest length with seq acc ≥ {threshold:g}", "train s"]
+def summary_markdown(summary: dict[str, list[Results]], failed: dict[tuple[str, int], str]) -> str:
     rows = []
     for name, runs in summary.items():
         stats = seed_stats(runs)
@@ -91,5 +116,16 @@ def summary_markdown(summary: dict[str, list[Results]]) -> str:
                      *(mean_std(stats[k]["per_seed"]) for k in SUMMARY_KEYS),
                      f"{longest['mean']:.0f}" + (f" ± {longest['std']:.1f}" if len(runs) > 1 else ""),
                      f"{np.mean([r.train['runtime_s'] for r in runs]):.0f}"])
-    note = [f"Mean ± std over {seeds} seeds (per-seed values in summary.json).", ""] if seeds > 1 else []
-    return "\n".join([*note, *table(header, rows, numeric_from=2)]) + "\n"
+    lines = []
+    if summary:
+        threshold = next(iter(summary.values()))[0].threshold
+        seeds = max(len(runs) for runs in summary.values())
+        header = ["task", "run", "params", *metric_header("test ").split(" | "),
+                  f"longest length with seq acc ≥ {threshold:g}", "train s"]
+        lines += [f"Mean ± std over {seeds} seeds (per-seed values in summary.json).", ""] if seeds > 1 else []
+        lines += table(header, rows, numeric_from=2)
+    if failed:
+        lines += ["", f"{len(failed)} run{'s' * (len(failed) != 1)} failed or did not finish (run the same command "
+                      "again to retry them):", ""]
+        lines += [f"* {name} seed {seed}: {error}" for (name, seed), error in failed.items()]
+    return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ import yaml
 from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
-from hf_statetrack.experiments.config import from_dict
+from hf_statetrack.experiments.config import from_dict, resolved
 from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
@@ -67,13 +67,14 @@ def fake_depth_runs(monkeypatch, passing_depth: dict):
         metrics = {"token_accuracy": 1.0, "sequence_accuracy": 1.0 if ok else 0.5, "final_state_accuracy": 1.0,
                    "max_length_at_threshold": 2, "by_length": {}, "num_sequences": 4}
         Results(kind="train", title="t", description="d", task={"name": task}, model="m", seed=cfg.task["seed"],
-                threshold=0.9, splits={"test": metrics}, settings={"experiment": {}}, num_parameters=1,
+                threshold=0.9, splits={"test": metrics}, settings={"experiment": json.loads(json.dumps(
+                    resolved(cfg.to_dict()), default=str))}, num_parameters=1,
                 train={"runtime_s": 0.0, "tokens_per_s": 1.0}, output_dir=cfg.output_dir,
                 ).write(plot=lambda results, out: None)
     monkeypatch.setattr(grid, "run_experiment", fake)
 
 
-def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch):
+def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_passes(tmp_path, monkeypatch, capsys):
     fake_depth_runs(monkeypatch, {"S5": 2, "A5": None})
     path = write(tmp_path, sweep={"task.name": ["S5", "A5"], "task.train_length": [4, 5]},
                  search={"min": "model.num_layers", "values": [1, 2, 3]}, report="illusion_of_state")
@@ -87,6 +88,7 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     assert "| S5 | 2 | 2 |" in table and "| A5 | >3 | >3 |" in table
     assert (tmp_path / "out" / "min_depth_by_length.png").stat().st_size > 0
     assert not (tmp_path / "out" / "S5-lstm-L3-H8-train_length4").exists()  # never tried: depth 2 passed
+    assert "[sweep] 20/20 done, 0 failed" in capsys.readouterr().out  # 24 at most; 4 left when S5 passed at 2
     report = (tmp_path / "out" / "report.md").read_text()  # the paper says one layer for recurrent models
     assert "* S5 · lstm: 4: 2, 5: 2 -> differs: needs more than one layer" in report
     assert "* A5 · lstm: 4: none, 5: none -> differs" in report

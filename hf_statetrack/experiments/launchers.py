@@ -1,0 +1,105 @@
+"""Launchers: what runs a sweep's jobs. ``local`` runs them one after another in this process (nothing to
+install); ``ray`` runs each job as a Ray Tune trial, as many at once as the resources allow, on Ray embedded in
+this process or on a running cluster (``--address auto``):
+
+    statetrack sweep eval_configs/quickstart.yaml                                   # local
+    statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2 --cpus-per-run 1
+
+Both take the same `Job` list and print the same progress lines. A job only writes its runs' folders (as
+`statetrack train` would); the sweep builds summaries from those folders, so the launcher changes no file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import StateTrackError
+from ..results import percent
+
+LAUNCHERS = ("local", "ray")
+
+
+@dataclass
+class Job:
+    """One unit a launcher runs: one seed of a plain sweep's point, or every run of one point's minimum-depth
+    search (its values in order, so a deeper model trains only if the shallower failed). ``work(report)`` trains
+    and calls ``report(event)`` once per run (`grid.attempt`); ``runs`` lists the (point, seed) it may train, in
+    order (a search may stop before the end)."""
+
+    runs: list[tuple[str, int]]
+    work: Callable  # picklable: a module-level function with its arguments bound (functools.partial)
+
+
+@dataclass
+class LaunchOptions:
+    launcher: str = "local"
+    gpus_per_run: float | None = None  # ray: default 1 where the cluster has GPUs, else 0
+    cpus_per_run: int = 1  # ray: also the torch threads of each run
+    max_parallel: int | None = None  # ray: default as many as the resources allow
+    address: str | None = None  # ray: None starts Ray in this process; "auto" joins a running cluster
+
+    def __post_init__(self):
+        if self.launcher not in LAUNCHERS:
+            raise StateTrackError(f"--launcher must be one of {', '.join(LAUNCHERS)}, got {self.launcher!r}")
+        if self.cpus_per_run < 1 or (self.max_parallel is not None and self.max_parallel < 1):
+            raise StateTrackError("--cpus-per-run and --max-parallel must be at least 1")
+
+
+class Progress:
+    """One line per finished run (its key metric and time) and a running ``done/total, failed, ETA`` line.
+    `failures` maps (point, seed) to the error of every run that failed."""
+
+    def __init__(self, jobs: list[Job], key: tuple[str, str]):
+        self.jobs, self.key = jobs, key
+        self.total, self.done, self.trained, self.start = sum(len(j.runs) for j in jobs), 0, 0, time.time()
+        self.reported: set[tuple[str, int]] = set()
+        self.failures: dict[tuple[str, int], str] = {}
+
+    def report(self, event: dict) -> None:
+        run = (event["point"], event["seed"])
+        self.reported.add(run)
+        self.done += 1
+        self.trained += not event.get("reused")
+        if "error" in event:
+            self.failures[run] = event["error"]
+            outcome = f"FAILED: {event['error']}"
+        else:
+            outcome = f"{self.key[0]} {self.key[1]} {percent(event['metric'])}%" + (
+                " (reused)" if event.get("reused") else "")
+        print(f"[run] {run[0]} seed {run[1]}: {outcome} in {event['seconds']:.0f} s", flush=True)
+        print(f"[sweep] {self.done}/{self.total} done, {len(self.failures)} failed, ETA {self.eta()}", flush=True)
+
+    def eta(self) -> str:
+        if not self.trained:
+            return "unknown"
+        seconds = (time.time() - self.start) / self.trained * (self.total - self.done)
+        return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+    def job_ended(self, job: Job, error: str | None = None) -> None:
+        """A job is over: its first unreported run takes the job's own error (a crashed worker), if any; the
+        runs it did not need (a search that passed early) leave the total."""
+        left = [run for run in job.runs if run not in self.reported]
+        if error and left:
+            self.report({"point": left[0][0], "seed": left[0][1], "error": error, "seconds": 0.0})
+            left = left[1:]
+        self.total -= len(left)
+
+
+def run_jobs(jobs: list[Job], options: LaunchOptions, key: tuple[str, str], root: Path) -> dict[tuple[str, int], str]:
+    """Run every job of the sweep in `root` with the chosen launcher; return the failed runs: (point, seed) -> error.
+    `key` (split, metric) is the metric of the progress lines."""
+    progress = Progress(jobs, key)
+    if options.launcher == "ray":
+        try:
+            from .ray_launcher import run_on_ray
+        except ImportError:
+            raise StateTrackError("--launcher ray needs Ray: pip install 'hf-statetrack[ray]'") from None
+        run_on_ray(jobs, options, progress, root)
+    else:
+        for job in jobs:
+            job.work(progress.report)
+            progress.job_ended(job)
+    return progress.failures
