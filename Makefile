@@ -7,7 +7,8 @@ CONSTRAINTS := constraints.txt
 # The CPU build of torch when this machine has it locally; otherwise pip picks one for the platform.
 TORCH_CPU ?= torch==2.13.0
 # test-latest: every package at its newest release except torch, whose newest PyPI build is CUDA (several GB);
-# set TORCH_LATEST=torch to take that too.
+# set TORCH_LATEST=torch to take that too. The pin sits in the same pip command: an eager upgrade of the
+# package's dependencies would otherwise replace it (seen: torch 2.13.0 -> 2.14.1).
 LATEST ?= .venv-latest
 TORCH_LATEST ?= $(TORCH_CPU)
 
@@ -35,8 +36,7 @@ test-ray: setup
 test-latest:
 	test -x $(LATEST)/bin/python || python3 -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-	$(LATEST)/bin/python -m pip install -q --upgrade "$(TORCH_LATEST)"
-	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]" "$(TORCH_LATEST)"
 	$(LATEST)/bin/python -m pip list 2>/dev/null | grep -iE "^(torch|transformers|datasets|accelerate|evaluate|huggingface.hub|peft|numpy|pyarrow) "
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(LATEST)/bin/pytest -q -p no:cacheprovider
 
