@@ -106,16 +106,16 @@ def replace_block(text: str, block: list[str]) -> str:
 
 
 def cell(values: list[float]) -> str:
-    low, high = min(values), max(values)
+    low, high = round(min(values), 1), round(max(values), 1)
     return f"{mean(values):.1f}" if low == high else f"{mean(values):.1f} ({low:g}..{high:g})"
 
 
 def markdown_table(measured: dict) -> list[str]:
-    """Rows: metrics; columns: runs; cells: mean (min..max) over the seeds."""
+    """Rows: metrics (validation left out: the block has it); columns: runs; cells: mean (min..max) over seeds."""
     runs = [r for r in measured if r != "seeds"]
     seeds = " ".join(map(str, measured["seeds"]))
     lines = [f"| seeds {seeds}: mean (min..max) | {' | '.join(runs)} |", "|---" + "|---:" * len(runs) + "|"]
-    for metric in measured[runs[0]]:
+    for metric in (m for m in measured[runs[0]] if not m.startswith("validation.")):
         name = metric.replace(".", " ").replace("_", " ").replace("max length at", "longest length at")
         name += " %" if metric.endswith("accuracy") else ""
         lines.append(f"| {name} | {' | '.join(cell(measured[r].get(metric, [0])) for r in runs)} |")
