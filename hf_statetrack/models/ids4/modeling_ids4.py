@@ -21,9 +21,11 @@ a permutation only in the limit: a leak eps per step damps the contrast between 
 
 Training: at initialisation A(x_t) hardly depends on the token (on A5, hidden 64: std over tokens ~0.01,
 eigenvalues 1 and ~0.75), so the state forgets a token within a few steps. Learning first sits on a
-plateau (only position 1 right, loss ~3.6 on A5) and leaves it abruptly after ~500-1500 AdamW steps
-at lr 1e-2; a schedule that has shrunk the step by then, or long training sequences (weak signal per
-position), keep it there. eval_configs/a5-ids4.yaml: constant lr, no weight decay, lengths 1..8.
+plateau (only position 1 right, loss 3.2-3.6 on A5) and leaves it abruptly, after ~600-2,100 AdamW
+steps at lr 1e-2 on the seeds tried; a schedule that has shrunk the step by then, or long training
+sequences (weak signal per position), keep it there. Some seeds leave it slowly instead, into a
+solution that fits the training lengths but does not extrapolate. eval_configs/a5-ids4.yaml: constant
+lr, no weight decay, lengths 1..8, 4 epochs; its Measured block gives the per-seed outcome.
 
 Block (pre-norm, like an SSM/transformer block): x + mixer(RMSNorm(x)), then x + MLP(RMSNorm(x)).
 Padding: at positions where attention_mask is 0 the transition is the identity and the input zero, so
