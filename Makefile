@@ -44,7 +44,7 @@ demo: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/statetrack sweep eval_configs/quickstart.yaml
 
 # Every number an eval config quotes in its `# Measured:` block, re-run on its seeds (one thread per run;
-# hours on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.
+# about half an hour on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.
 # benchmarks/claims.py measure <config> writes a block (and the README table) from fresh runs.
 claims: setup
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/claims.py check

@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tolerance", type=float, default=1.0, help="accuracy points outside the range")
     parser.add_argument("--length-tolerance", type=float, default=1.0, help="positions outside the range")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="passed to statetrack sweep")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     configs = args.configs or sorted((ROOT / "eval_configs").glob("*.yaml"))
     if args.action == "check":
         out = args.out if args.no_run else args.out.with_name(args.out.name + "-check")
