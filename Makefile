@@ -12,7 +12,7 @@ TORCH_CPU ?= torch==2.13.0
 LATEST ?= .venv-latest
 TORCH_LATEST ?= $(TORCH_CPU)
 
-.PHONY: setup test test-ray test-latest lock demo lint bench clean
+.PHONY: setup test test-ray test-latest lock demo lint bench claims clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +48,12 @@ lock: setup
 
 demo: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/statetrack sweep eval_configs/quickstart.yaml
+
+# Every number an eval config quotes in its `# Measured:` block, re-run on its seeds (one thread per run;
+# about half an hour on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.
+# benchmarks/claims.py measure <config> writes a block (and the README table) from fresh runs.
+claims: setup
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/claims.py check
 
 lint: setup
 	$(VENV)/bin/ruff check hf_statetrack tests benchmarks dataset_scripts

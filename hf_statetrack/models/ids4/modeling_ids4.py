@@ -19,6 +19,16 @@ E is identity_bias on the diagonal, so at initialisation a head mostly keeps its
 a permutation only in the limit: a leak eps per step damps the contrast between slots by about
 (1 - N eps)^T, so a model trained on short sequences extrapolates a few times its training length.
 
+Training: at initialisation A(x_t) hardly depends on the token (on A5, hidden 64: std over tokens ~0.01,
+eigenvalues 1 and ~0.75), so the state forgets a token within a few steps. Learning first sits on a
+plateau (only position 1 right, loss 3.2-3.6 on A5) and leaves it abruptly, after ~600-2,100 AdamW
+steps at lr 1e-2 on the seeds tried; a schedule that has shrunk the step by then, or long training
+sequences (weak signal per position), keep it there. Some seeds leave it slowly instead, into a
+solution that fits the training lengths but does not extrapolate. After the escape, a decaying lr and
+weight decay stop the logits from growing: the transitions stay soft and the model extrapolates less.
+eval_configs/a5-ids4.yaml: constant lr, no weight decay, lengths 1..8, 4 epochs; its Measured block
+gives the per-seed outcome.
+
 Block (pre-norm, like an SSM/transformer block): x + mixer(RMSNorm(x)), then x + MLP(RMSNorm(x)).
 Padding: at positions where attention_mask is 0 the transition is the identity and the input zero, so
 the state passes through pads unchanged; left and right padding both leave the real positions exact.
