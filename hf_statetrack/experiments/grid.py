@@ -133,7 +133,13 @@ IDENTITY_FREE = ("resume", "overwrite")  # how a run was started, not what it is
 
 
 def identity(experiment: dict) -> dict:
-    return {k: v for k, v in experiment.items() if k not in IDENTITY_FREE}
+    """What makes two runs the same run: the resolved config without how it was started, and without unset
+    (None) fields, so a field a newer release adds with a None default does not make old runs look different."""
+    def without_none(value):
+        if isinstance(value, dict):
+            return {k: without_none(v) for k, v in value.items() if v is not None}
+        return value
+    return without_none({k: v for k, v in experiment.items() if k not in IDENTITY_FREE})
 
 
 def finished(cfg: ExperimentConfig) -> Results | None:

@@ -137,3 +137,12 @@ def test_one_paper_scale_point_trains_with_tiny_sizes(name, tmp_path):
     raw["output_dir"] = str(tmp_path / "run")
     results = run_experiment(from_dict(raw))
     assert results.train["steps"] == 1 and results.splits["test"]["num_sequences"] > 0
+
+
+def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
+    """A newer release adding `architecture: null` (or `overwrite`) to the resolved config must not retrain."""
+    stored = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8}, "resume": False}
+    now = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8, "architecture": None},
+           "resume": True, "overwrite": False}
+    assert grid.identity(stored) == grid.identity(now)
+    assert grid.identity(stored) != grid.identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
