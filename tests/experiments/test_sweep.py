@@ -146,3 +146,15 @@ def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
            "resume": True, "overwrite": False}
     assert grid.identity(stored) == grid.identity(now)
     assert grid.identity(stored) != grid.identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
+
+
+def test_sarrof_bins_are_read_from_the_lengths_of_each_split():
+    from hf_statetrack.experiments.reports import split_bin
+    from hf_statetrack.results import Results
+
+    def run(test_length):
+        return Results(kind="train", title="t", description="d", task={"name": "tomita1", "test_length": test_length},
+                       model="m", seed=0)
+
+    assert [split_bin(run([1, 50]), s) for s in ("test", "test@51-100", "test@101-150", "validation")] == [0, 1, 2, None]
+    assert split_bin(run([51, 100]), "test") == 1  # one-string-per-length languages start at bin 2
