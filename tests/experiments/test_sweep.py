@@ -156,5 +156,6 @@ def test_sarrof_bins_are_read_from_the_lengths_of_each_split():
         return Results(kind="train", title="t", description="d", task={"name": "tomita1", "test_length": test_length},
                        model="m", seed=0)
 
-    assert [split_bin(run([1, 50]), s) for s in ("test", "test@51-100", "test@101-150", "validation")] == [0, 1, 2, None]
+    splits = ("test", "test@51-100", "test@101-150", "validation")
+    assert [split_bin(run([1, 50]), s) for s in splits] == [0, 1, 2, None]
     assert split_bin(run([51, 100]), "test") == 1  # one-string-per-length languages start at bin 2
