@@ -10,7 +10,7 @@ from transformers import AutoModelForTokenClassification
 import hf_statetrack
 from hf_statetrack.models.deltanet import PRESET, delta_rule_chunked, delta_rule_reference
 
-from .tiny import LABELS, VOCAB, random_batch
+from .tiny import LABELS, VOCAB, assert_same_values_and_gradients, random_batch
 
 DELTANET = PRESET
 
@@ -36,13 +36,8 @@ def random_delta_inputs(length, dtype, seed=0, batch=2, heads=3, key_dim=5, valu
 def test_chunked_delta_rule_matches_the_loop_in_float64(chunk_size):
     """Values and gradients, with chunks that do and do not divide the length (20)."""
     inputs = random_delta_inputs(20, torch.float64)
-    grad_out = torch.randn(2, 20, 3, 4, dtype=torch.float64)
-    expected = delta_rule_reference(*inputs)
-    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
-    got = delta_rule_chunked(*inputs, chunk_size=chunk_size)
-    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
-    for name, g, e in zip("q k v beta".split(), torch.autograd.grad(got, inputs, grad_out), expected_grads):
-        torch.testing.assert_close(g, e, rtol=1e-9, atol=1e-9, msg=f"gradient of {name}")
+    assert_same_values_and_gradients(delta_rule_chunked(*inputs, chunk_size=chunk_size),
+                                     delta_rule_reference(*inputs), inputs, "q k v beta")
 
 
 @torch.no_grad()

@@ -12,7 +12,7 @@ from hf_statetrack.models import build_model
 from hf_statetrack.models.deltanet import delta_rule_reference
 from hf_statetrack.models.deltaproduct import delta_product_chunked, delta_product_reference
 
-from .tiny import LABELS, VOCAB, random_batch
+from .tiny import LABELS, VOCAB, assert_same_values_and_gradients, random_batch
 
 
 def random_product_inputs(length, steps, dtype=torch.float64, seed=0, batch=2, heads=3, key_dim=5, value_dim=4):
@@ -28,13 +28,8 @@ def random_product_inputs(length, steps, dtype=torch.float64, seed=0, batch=2, h
 @pytest.mark.parametrize("steps, chunk_size", [(1, 4), (2, 4), (2, 7), (3, 16), (4, 64)])
 def test_chunked_delta_product_matches_the_loop_in_float64(steps, chunk_size):
     inputs = random_product_inputs(13, steps)
-    grad_out = torch.randn(2, 13, 3, 4, dtype=torch.float64)
-    expected = delta_product_reference(*inputs)
-    got = delta_product_chunked(*inputs, chunk_size=chunk_size)
-    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
-    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
-    for name, g, e in zip("q k v beta".split(), torch.autograd.grad(got, inputs, grad_out), expected_grads):
-        torch.testing.assert_close(g, e, rtol=1e-9, atol=1e-9, msg=f"gradient of {name}")
+    assert_same_values_and_gradients(delta_product_chunked(*inputs, chunk_size=chunk_size),
+                                     delta_product_reference(*inputs), inputs, "q k v beta")
 
 
 @torch.no_grad()

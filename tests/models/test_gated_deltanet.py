@@ -18,7 +18,7 @@ from hf_statetrack.models.gated_deltanet import (
 )
 from hf_statetrack.models.gated_deltanet.modeling_gated_deltanet import GatedDeltaNetMixer
 
-from .tiny import LABELS, VOCAB, random_batch
+from .tiny import LABELS, VOCAB, assert_same_values_and_gradients, random_batch
 
 
 def random_gated_inputs(length, dtype=torch.float64, seed=0, batch=2, heads=3, key_dim=5, value_dim=4):
@@ -35,13 +35,8 @@ def random_gated_inputs(length, dtype=torch.float64, seed=0, batch=2, heads=3, k
 @pytest.mark.parametrize("chunk_size", [1, 4, 7, 16, 64])
 def test_chunked_gated_delta_rule_matches_the_loop_in_float64(chunk_size):
     inputs = random_gated_inputs(20)
-    grad_out = torch.randn(2, 20, 3, 4, dtype=torch.float64)
-    expected = gated_delta_rule_reference(*inputs)
-    got = gated_delta_rule_chunked(*inputs, chunk_size=chunk_size)
-    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
-    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
-    for name, g, e in zip("q k v beta g".split(), torch.autograd.grad(got, inputs, grad_out), expected_grads):
-        torch.testing.assert_close(g, e, rtol=1e-9, atol=1e-9, msg=f"gradient of {name}")
+    assert_same_values_and_gradients(gated_delta_rule_chunked(*inputs, chunk_size=chunk_size),
+                                     gated_delta_rule_reference(*inputs), inputs, "q k v beta g")
 
 
 @torch.no_grad()

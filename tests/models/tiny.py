@@ -37,3 +37,13 @@ def random_batch(batch: int = 3, length: int = 12, seed: int = 0):
     labels = torch.randint(0, LABELS, (batch, length), generator=gen)
     labels[torch.rand(batch, length, generator=gen) < 0.25] = -100
     return input_ids, labels
+
+
+def assert_same_values_and_gradients(got, expected, inputs, names: str, rtol=1e-10, grad_rtol=1e-9):
+    """A fast path against its float64 reference: the outputs, then the gradient of every input (names:
+    "q k v beta") under the same random output gradient."""
+    torch.testing.assert_close(got, expected, rtol=rtol, atol=rtol)
+    grad_out = torch.randn_like(expected)
+    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
+    for name, g, e in zip(names.split(), torch.autograd.grad(got, inputs, grad_out), expected_grads):
+        torch.testing.assert_close(g, e, rtol=grad_rtol, atol=grad_rtol, msg=f"gradient of {name}")
