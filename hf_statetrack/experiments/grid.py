@@ -57,6 +57,9 @@ def expand(raw: dict) -> list[Point]:
         for key, value in zip(sweep, values):
             for dotted, setting in (value.items() if is_variant(key) else [(key, value)]):
                 set_dotted(run, dotted, setting)
+        if not isinstance(run.get("task"), dict) or "name" not in run["task"]:
+            raise StateTrackError("a sweep value replaced the task section without a name (a mapping replaces the "
+                                  "whole section); set single keys as dotted keys, e.g. task.train_length: [2, 8]")
         values = dict(zip(sweep, values))
         points.append(Point(point_name(run, values, shown), values, run, shown))
     names = [p.name for p in points]

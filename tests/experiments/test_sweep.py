@@ -109,6 +109,12 @@ def test_variants_set_settings_together_and_names_show_what_varies():
     assert [p.name for p in points] == ["Z2-lstm-H8-learning_rate0.001", "Z2-lstm-H8-learning_rate0.0001"]
 
 
+def test_a_variant_that_replaces_the_task_section_is_refused_in_one_line():
+    raw = {**TINY, "output_dir": "o", "sweep": {"variant": [{"task": {"train_length": [2, 8]}}]}}
+    with pytest.raises(StateTrackError, match="task.train_length"):
+        expand(raw)
+
+
 @pytest.mark.parametrize("name", reproduce.NAMES)
 @pytest.mark.parametrize("scale", reproduce.SCALES)
 def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys):
