@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import StateTrackError
-from .scoring import SUMMARY_KEYS, SUMMARY_TITLES
+from .scoring import SUMMARY_KEYS, SUMMARY_TITLES, completed
 
 KINDS = ("train", "finetune", "eval", "incontext", "probe")
 
@@ -76,7 +76,9 @@ class Results:
         unknown = sorted(set(data) - names)
         if unknown:
             raise StateTrackError(f"not a hf_statetrack results record: unknown field {unknown[0]!r}")
-        return cls(**data)
+        splits = {name: completed(m, data.get("threshold")) if isinstance(m, dict) else m
+                  for name, m in (data.get("splits") or {}).items()}  # older records lack intervals and bins
+        return cls(**{**data, "splits": splits})
 
     @classmethod
     def read(cls, path: str | Path) -> Results:

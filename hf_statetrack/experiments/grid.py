@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import StateTrackError
 from ..results import Results, percent
 from ..scoring import SUMMARY_KEYS
+from .checks import warn_once
 from .config import ExperimentConfig, ModelSection, from_dict, resolved, set_dotted
 from .pipeline import task_splits
 from .run import run_experiment
@@ -126,6 +127,7 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
             if key in checked:
                 continue
             checked.add(key)
+            warn_once(cfg.sparse_test_warnings())
             empty = [split for split, rows in task_splits(cfg).items() if split.startswith("test") and len(rows) == 0]
             if empty:
                 raise StateTrackError(f"sweep run {point.name}: split {empty[0]} has no rows (every test row also "

@@ -132,7 +132,8 @@ def publish(cfg: ExperimentConfig, trainer: Trainer, results: Results, splits: d
     """Evaluate every split but train, then write results.json/.md/.png (the model is already saved, so a
     folder with results.json always holds its model). An evaluation failure is one line naming the kept model."""
     try:
-        results.splits = {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+        results.splits = {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored,
+                                               cfg.evaluation.binning())
                           for name, ds in splits.items() if name != "train" and len(ds)}
     except StateTrackError:
         raise
