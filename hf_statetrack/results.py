@@ -186,7 +186,7 @@ def splits_markdown(results: Results) -> str:
         lengths = [int(k) for k in m["by_length"]]
         rows.append([split, f"{min(lengths)}-{max(lengths)}" if lengths else "-", m["num_sequences"],
                      m.get("num_scored_tokens", "n/a"), metric_cells(m), m["max_length_at_threshold"],
-                     m.get("binned_max_length_at_threshold", "n/a")])
+                     "n/a" if m.get("binned_max_length_at_threshold") is None else m["binned_max_length_at_threshold"]])
     lines += table(["split", "lengths", "rows", "positions", *metrics, *longest_headers(results.threshold)], rows,
                    numeric_from=2)
     note = binning_note(results.splits)
