@@ -28,6 +28,15 @@ to which sequence accuracy stays >= 0.9 is 3:
 ([2, 3, 4], 3)
 >>> m["by_position"]
 {'position': [0, 1, 2, 3], 'token_accuracy': [1.0, 1.0, 1.0, 0.0], 'count': [2, 3, 2, 1]}
+
+Each accuracy also comes with the rows or positions it rests on and its 95 % Wilson interval
+(`intervals`); 2 of 3 rows is a wide interval. With 3 rows no length bin reaches the default 20
+rows, so the longest length over bins (`length_bins`), the one a single row cannot move, is None:
+
+>>> m["num_sequences"], [round(x, 2) for x in m["sequence_accuracy_ci"]]
+(3, [0.21, 0.94])
+>>> m["by_bin"][0]["lengths"], m["binned_max_length_at_threshold"]
+([2, 4], None)
 """
 
 from __future__ import annotations
