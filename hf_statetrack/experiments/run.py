@@ -4,7 +4,6 @@ tests call."""
 
 from __future__ import annotations
 
-from .checks import warn_once
 from .config import ExperimentConfig
 from .finetune import run_finetune
 from .pipeline import train_from_scratch
@@ -12,5 +11,4 @@ from .pipeline import train_from_scratch
 
 def run_experiment(cfg: ExperimentConfig) -> dict:
     """Train (or fine-tune), evaluate on validation / test and extra test lengths, write the outputs."""
-    warn_once(cfg.sparse_test_warnings())
     return run_finetune(cfg) if cfg.model.pretrained else train_from_scratch(cfg)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plots import palette, plot_by_length
-from ..results import Results, atomic_write, longest_headers, metric_cells, metric_header, table
+from ..results import Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, table
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
@@ -148,6 +148,8 @@ def summary_markdown(summary: dict[str, list[Results]], failed: dict[tuple[str, 
                   "One seed: accuracies with their 95 % Wilson interval [lo, hi] (token intervals assume independent "
                   "positions, so they are too narrow).", ""]
         lines += table(header, rows, numeric_from=2)
+        note = binning_note({name: runs[0].splits["test"] for name, runs in summary.items()})
+        lines += ["", note] if note else []
     if failed:
         lines += ["", f"{len(failed)} run{'s' * (len(failed) != 1)} failed or did not finish (run the same command "
                       "again to retry them):", ""]
