@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/claims.py measure eval_configs/a5-ids4.yaml --seeds 0 1 2   # runs, then writes
     .venv/bin/python benchmarks/claims.py write eval_configs/a5-ids4.yaml --seeds 0 1 2     # from existing runs
+    .venv/bin/python benchmarks/claims.py tables                      # README tables from the blocks, no runs
     .venv/bin/python benchmarks/claims.py check                       # `make claims`: every config, re-run
     .venv/bin/python benchmarks/claims.py check --no-run              # compare runs already on disk
 
@@ -18,7 +19,8 @@ per-seed values in seed order, with mean and range as a trailing comment for the
 Metrics are ``<split>.<key>`` of the runs' `Results.splits` (accuracies in %, ``max_length_at_threshold``
 in positions), plus ``train.runtime_s`` (reported, never checked: it depends on the machine).
 `write` also regenerates every README region ``<!-- measured: eval_configs/<name>.yaml -->`` ..
-``<!-- /measured -->`` from the block: a table of mean (min..max) over the seeds, one column per run.
+``<!-- /measured -->`` from the block: a table of mean ± std (min..max) over the seeds, one column per run;
+`tables` does only that, from the blocks already in the configs (no run is read or started).
 `check` re-runs the listed seeds and fails where a re-run's seed mean leaves the stated range
 [min, max] widened by ``--tolerance`` (accuracy points; lengths: ``--length-tolerance`` positions).
 """
@@ -32,13 +34,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from statistics import mean
+from statistics import mean, stdev
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "# Measured:"
-METRICS = ("token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold")
+METRICS = ("token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold",
+           "binned_max_length_at_threshold")
 UNCHECKED = ("train.runtime_s",)
 
 
@@ -106,17 +109,25 @@ def replace_block(text: str, block: list[str]) -> str:
 
 
 def cell(values: list[float]) -> str:
+    """Mean ± std (ddof 1) (min..max) over the seeds; the mean alone when every seed gave the same value.
+
+    >>> cell([90.0, 99.5]), cell([64.0, 64.0])
+    ('94.8 ± 6.7 (90..99.5)', '64.0')
+    """
     low, high = round(min(values), 1), round(max(values), 1)
-    return f"{mean(values):.1f}" if low == high else f"{mean(values):.1f} ({low:g}..{high:g})"
+    if low == high:
+        return f"{mean(values):.1f}"
+    return f"{mean(values):.1f} ± {stdev(values):.1f} ({low:g}..{high:g})"
 
 
 def markdown_table(measured: dict) -> list[str]:
     """Rows: metrics (validation left out: the block has it); columns: runs; cells: mean (min..max) over seeds."""
     runs = [r for r in measured if r != "seeds"]
     seeds = " ".join(map(str, measured["seeds"]))
-    lines = [f"| seeds {seeds}: mean (min..max) | {' | '.join(runs)} |", "|---" + "|---:" * len(runs) + "|"]
+    lines = [f"| seeds {seeds}: mean ± std (min..max) | {' | '.join(runs)} |", "|---" + "|---:" * len(runs) + "|"]
     for metric in (m for m in measured[runs[0]] if not m.startswith("validation.")):
-        name = metric.replace(".", " ").replace("_", " ").replace("max length at", "longest length at")
+        name = metric.replace(".", " ").replace("_", " ").replace("binned max length at", "longest length over bins at")
+        name = name.replace("max length at", "longest length at")
         name += " %" if metric.endswith("accuracy") else ""
         lines.append(f"| {name} | {' | '.join(cell(measured[r].get(metric, [0])) for r in runs)} |")
     return lines
@@ -147,8 +158,8 @@ def collect(summaries: list[dict], seeds: list[int]) -> dict:
     """Per-seed sweep summaries -> {"seeds": seeds, run: {metric: [value per seed]}}."""
     measured: dict = {"seeds": list(seeds)}
     for run in summaries[0]:
-        per_seed = [run_metrics(s[run]) for s in summaries]
-        measured[run] = {m: [p[m] for p in per_seed] for m in per_seed[0]}
+        per_seed = [run_metrics(s[run]) for s in summaries]  # a metric some seed lacks (None) is left out
+        measured[run] = {m: [p[m] for p in per_seed] for m in per_seed[0] if all(m in p for p in per_seed)}
     return measured
 
 
@@ -213,10 +224,23 @@ def write(config: Path, seeds: list[int], out: Path) -> None:
             f"accuracies in %")
     measured = collect(summaries, seeds)
     config.write_text(replace_block(config.read_text(), format_block(measured, note)))
+    print(f"wrote the Measured block of {config}" + write_table(config, measured))
+
+
+def write_table(config: Path, measured: dict) -> str:
+    """Regenerate the config's README region from `measured`; says whether the README has one."""
     readme, name = ROOT / "README.md", f"eval_configs/{config.name}"
     text = readme.read_text()
     readme.write_text(replace_readme_region(text, name, markdown_table(measured)))
-    print(f"wrote the Measured block of {config}" + (" and its README table" if f"measured: {name} " in text else ""))
+    return " and its README table" if f"measured: {name} " in text else ""
+
+
+def tables(configs: list[Path]) -> None:
+    """Every README table from its config's Measured block as it stands: a new table format, no new number."""
+    for config in configs:
+        measured = parse_block(config.read_text())
+        if measured is not None:
+            print(f"read the Measured block of {config}" + (write_table(config, measured) or ", no README table"))
 
 
 def check(configs: list[Path], out: Path, run: bool, tolerance: float, length_tolerance: float) -> int:
@@ -237,7 +261,7 @@ def check(configs: list[Path], out: Path, run: bool, tolerance: float, length_to
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["measure", "write", "check"])
+    parser.add_argument("action", choices=["measure", "write", "check", "tables"])
     parser.add_argument("configs", nargs="*", type=Path, help="default (check): every eval_configs/*.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("outputs/claims"), help="where the seed runs go")
@@ -247,6 +271,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="passed to statetrack sweep")
     args = parser.parse_intermixed_args(argv)
     configs = args.configs or sorted((ROOT / "eval_configs").glob("*.yaml"))
+    if args.action == "tables":
+        tables(configs)
+        return 0
     if args.action == "check":
         out = args.out if args.no_run else args.out.with_name(args.out.name + "-check")
         return check(configs, out, not args.no_run, args.tolerance, args.length_tolerance)

@@ -19,12 +19,12 @@ import json
 import math
 import os
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import StateTrackError
-from .scoring import SUMMARY_KEYS, SUMMARY_TITLES
+from .plots import plot_by_length
+from .scoring import SUMMARY_KEYS, SUMMARY_TITLES, completed
 
 KINDS = ("train", "finetune", "eval", "incontext", "probe")
 
@@ -76,7 +76,9 @@ class Results:
         unknown = sorted(set(data) - names)
         if unknown:
             raise StateTrackError(f"not a hf_statetrack results record: unknown field {unknown[0]!r}")
-        return cls(**data)
+        splits = {name: completed(m, data.get("threshold")) if isinstance(m, dict) else m
+                  for name, m in (data.get("splits") or {}).items()}  # older records lack intervals and bins
+        return cls(**{**data, "splits": splits})
 
     @classmethod
     def read(cls, path: str | Path) -> Results:
@@ -139,8 +141,32 @@ def metric_header(prefix: str = "") -> str:
     return " | ".join(f"{prefix}{title} %" for title in SUMMARY_TITLES.values())
 
 
+def with_interval(value, interval) -> str:
+    """Percent with its interval when known: "91.0 [88.2, 93.2]"."""
+    if value is None or not interval:
+        return percent(value)
+    return f"{percent(value)} [{percent(interval[0])}, {percent(interval[1])}]"
+
+
 def metric_cells(metrics: dict) -> str:
-    return " | ".join(percent(metrics[k]) for k in SUMMARY_KEYS)
+    """The accuracy cells of a row, each with its 95 % Wilson interval where the metrics hold one."""
+    return " | ".join(with_interval(metrics.get(k), metrics.get(f"{k}_ci")) for k in SUMMARY_KEYS)
+
+
+def longest_headers(threshold: float) -> list[str]:
+    """The columns of the two longest-length statistics (`scoring.compute_metrics`)."""
+    return [f"longest length, seq acc ≥ {threshold:g} per length", "same over length bins"]
+
+
+def binning_note(splits: dict) -> str:
+    """One line on how the bins of these splits were made (from the first split that says)."""
+    b = next((m["binning"] for m in splits.values() if m.get("binning")), None)
+    if b is None:
+        return ""
+    bins = f"fixed bins starting at {b['bin_edges']}" if b["bin_edges"] else f"bins of at least {b['min_rows']} rows"
+    bound = "its 95 % Wilson lower bound" if b["bound"] == "lower" else "the point estimate"
+    return (f"Length bins: {bins}; the binned longest length reads {bound} of every bin with {b['min_rows']} rows "
+            f"or more. Intervals: 95 % Wilson [lo, hi]; token intervals treat positions as independent (too narrow).")
 
 
 def table(header: list[str], rows: list[list], numeric_from: int = 1) -> list[str]:
@@ -159,12 +185,20 @@ def splits_markdown(results: Results) -> str:
     for split, m in results.splits.items():
         lengths = [int(k) for k in m["by_length"]]
         rows.append([split, f"{min(lengths)}-{max(lengths)}" if lengths else "-", m["num_sequences"],
-                     metric_cells(m), m["max_length_at_threshold"]])
-    lines += table(["split", "lengths", "rows", *metrics,
-                    f"longest length with seq acc ≥ {results.threshold:g}"], rows, numeric_from=2)
+                     m.get("num_scored_tokens", "n/a"), metric_cells(m), m["max_length_at_threshold"],
+                     "n/a" if m.get("binned_max_length_at_threshold") is None else m["binned_max_length_at_threshold"]])
+    lines += table(["split", "lengths", "rows", "positions", *metrics, *longest_headers(results.threshold)], rows,
+                   numeric_from=2)
+    note = binning_note(results.splits)
+    lines += ["", note] if note else []
     for split, m in results.splits.items():
         if split == "validation":
             continue
+        if m.get("by_bin"):
+            lines += ["", f"## {split}: accuracy by length bin", ""]
+            lines += table(["lengths", "rows", "positions", *metrics],
+                           [[f"{b['lengths'][0]}-{b['lengths'][1]}", b["count"], b.get("positions") or "n/a",
+                             metric_cells(b)] for b in m["by_bin"]], numeric_from=0)
         lines += ["", f"## {split}: accuracy by length", ""]
         lines += table(["length", "rows", *metrics], [[length, row["count"], metric_cells(row)]
                                                       for length, row in m["by_length"].items()], numeric_from=0)
@@ -172,37 +206,5 @@ def splits_markdown(results: Results) -> str:
 
 
 def plot_splits(results: Results, out: Path) -> None:
-    curves = {split: m["by_length"] for split, m in results.splits.items()}
+    curves = {split: [m] for split, m in results.splits.items()}
     plot_by_length(curves, results.threshold, out / "accuracy_by_length.png", results.title)
-
-
-@contextmanager
-def figure(path: Path, panels: int = 1):
-    """Matplotlib axes (headless backend; a list of `panels` side by side when panels > 1) whose figure is laid
-    out, saved to `path` under a temporary name, renamed and closed afterwards."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, panels, figsize=(7, 4.2) if panels == 1 else (4.6 * panels, 4.2), squeeze=False)
-    yield axes[0, 0] if panels == 1 else list(axes[0])
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # renamed into place: never a half-written plot
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
-def plot_by_length(curves: dict[str, dict], threshold: float, path: Path, title: str) -> None:
-    """One line per curve (label -> by_length metrics): sequence accuracy solid, token accuracy dashed."""
-    with figure(path) as ax:
-        for label, by_length in curves.items():
-            lengths = [int(k) for k in by_length]
-            line, = ax.plot(lengths, [by_length[k]["sequence_accuracy"] for k in by_length], marker="o", ms=3,
-                            label=f"{label} (sequence)")
-            ax.plot(lengths, [by_length[k]["token_accuracy"] for k in by_length], ls="--", color=line.get_color(),
-                    alpha=0.6, label=f"{label} (token)")
-        ax.axhline(threshold, color="grey", lw=0.8, ls=":")
-        ax.set(xlabel="sequence length", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
-        ax.legend(fontsize=7, loc="lower left")

@@ -28,6 +28,15 @@ to which sequence accuracy stays >= 0.9 is 3:
 ([2, 3, 4], 3)
 >>> m["by_position"]
 {'position': [0, 1, 2, 3], 'token_accuracy': [1.0, 1.0, 1.0, 0.0], 'count': [2, 3, 2, 1]}
+
+Each accuracy also comes with the rows or positions it rests on and its 95 % Wilson interval
+(`intervals`); 2 of 3 rows is a wide interval. With 3 rows no length bin reaches the default 20
+rows, so the longest length over bins (`length_bins`), the one a single row cannot move, is None:
+
+>>> m["num_sequences"], [round(x, 2) for x in m["sequence_accuracy_ci"]]
+(3, [0.21, 0.94])
+>>> m["by_bin"][0]["lengths"], m["binned_max_length_at_threshold"]
+([2, 4], None)
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import StateTrackError
+from .intervals import accuracy_entries, wilson
+from .length_bins import Binning, bin_counts, binned_max_length_at_threshold, by_length_counts
 from .tasks.base import IGNORE
 
 # The headline metrics, in table order, with the column title tables and plots give them: a new metric is one entry.
@@ -153,21 +164,20 @@ def _score(preds, refs) -> _Scores:
                    last_scored=last, kept=kept)
 
 
-def _group_summary(s: _Scores, group: np.ndarray, num_groups: int) -> dict[str, np.ndarray]:
-    """Token / sequence / final-state accuracy and row count of each group of kept rows."""
+def _group_counts(s: _Scores, group: np.ndarray, num_groups: int) -> dict[str, np.ndarray]:
+    """Rows, scored positions and the right ones of each group of kept rows (keyed by `intervals.COUNT_KEYS`)."""
     def total(weights=None):
-        return np.bincount(group, weights=weights, minlength=num_groups)
+        return np.bincount(group, weights=weights, minlength=num_groups).astype(np.int64)
 
-    count = total()
-    return {"token_accuracy": total(s.num_correct) / total(s.num_scored),
-            "sequence_accuracy": total(s.num_correct == s.num_scored) / count,
-            "final_state_accuracy": total(s.final_correct) / count,
-            "count": count}
+    return {"rows": total(), "sequences_right": total(s.num_correct == s.num_scored),
+            "final_right": total(s.final_correct), "positions": total(s.num_scored),
+            "tokens_right": total(s.num_correct)}
 
 
-def _overall(s: _Scores) -> dict[str, float]:
-    summary = _group_summary(s, np.zeros(len(s.kept), dtype=np.int64), 1)
-    return {k: float(summary[k][0]) for k in SUMMARY_KEYS}
+def _overall(s: _Scores) -> dict:
+    """The three accuracies and their Wilson intervals over all kept rows."""
+    entry = accuracy_entries(_group_counts(s, np.zeros(len(s.kept), dtype=np.int64), 1))[0]
+    return {**{k: entry[k] for k in SUMMARY_KEYS}, **{f"{k}_ci": entry[f"{k}_ci"] for k in SUMMARY_KEYS}}
 
 
 def _row_lengths(s: _Scores, lengths) -> np.ndarray:
@@ -182,11 +192,13 @@ def _row_lengths(s: _Scores, lengths) -> np.ndarray:
     return arr[s.kept]
 
 
-def _by_length(s: _Scores, lengths) -> dict[int, dict]:
+def _length_counts(s: _Scores, lengths) -> tuple[np.ndarray, dict]:
     values, group = np.unique(_row_lengths(s, lengths), return_inverse=True)
-    summary = _group_summary(s, group.reshape(-1), len(values))
-    return {int(length): {**{k: float(summary[k][i]) for k in SUMMARY_KEYS}, "count": int(summary["count"][i])}
-            for i, length in enumerate(values)}
+    return values, _group_counts(s, group.reshape(-1), len(values))
+
+
+def _by_length(values: np.ndarray, counts: dict) -> dict[int, dict]:
+    return {int(length): entry for length, entry in zip(values, accuracy_entries(counts))}
 
 
 def _by_position(s: _Scores) -> dict[str, list]:
@@ -216,14 +228,17 @@ def final_state_accuracy(preds, refs) -> float:
 
 
 def accuracy_by_length(preds, refs, lengths=None) -> dict[int, dict]:
-    """``{length: {token_accuracy, sequence_accuracy, final_state_accuracy, count}}``, sorted by length.
+    """``{length: {token_accuracy, sequence_accuracy, final_state_accuracy, count, positions, <accuracy>_ci}}``,
+    sorted by length.
 
     ``lengths`` is the task's ``length`` column (one int per row). Without it, a row's length is
     its number of positions up to and including its last scored one (padding never counts).
-    ``count`` is the number of rows of that length with a scored position; lengths whose rows
-    have no scored position do not appear.
+    ``count`` is the number of rows of that length with a scored position (what the sequence and
+    final-state accuracies rest on), ``positions`` their scored positions (what token accuracy
+    rests on); ``<accuracy>_ci`` is its 95 % Wilson interval [lo, hi]. Lengths whose rows have no
+    scored position do not appear.
     """
-    return _by_length(_score(preds, refs), lengths)
+    return _by_length(*_length_counts(_score(preds, refs), lengths))
 
 
 def accuracy_by_position(preds, refs) -> dict[str, list]:
@@ -262,19 +277,57 @@ def max_length_at_threshold(by_length: dict[int, dict], threshold: float = 0.9, 
     return best
 
 
-def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9) -> dict:
+def binned(lengths, counts: dict, threshold: float, binning: Binning) -> dict:
+    """``by_bin``, the longest-length statistic over it and the ``binning`` settings, from per-length counts."""
+    by_bin = bin_counts(lengths, counts, binning)
+    longest = binned_max_length_at_threshold(by_bin, threshold, bound=binning.bound, min_rows=binning.min_rows)
+    return {"binned_max_length_at_threshold": longest, "by_bin": by_bin,
+            "binning": {**binning.as_dict(), "threshold": threshold, "key": "sequence_accuracy"}}
+
+
+def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: Binning | None = None) -> dict:
     """All metrics in one JSON-serialisable dict (one comparison, no recomputation).
 
     Keys: ``token_accuracy``, ``sequence_accuracy``, ``final_state_accuracy`` (floats in
-    [0, 1]); ``max_length_at_threshold`` (int, on sequence accuracy); ``num_sequences`` (rows
-    with at least one scored position); ``num_scored_tokens``; ``by_length`` (see
-    `accuracy_by_length`) and ``by_position`` (see `accuracy_by_position`).
+    [0, 1]) and their 95 % Wilson intervals ``<accuracy>_ci`` ([lo, hi]); ``num_sequences``
+    (rows with at least one scored position: what the sequence and final-state accuracies
+    rest on); ``num_scored_tokens`` (what token accuracy rests on); ``by_length`` (see
+    `accuracy_by_length`); ``by_bin`` (the same entries over length bins of at least
+    ``binning.min_rows`` rows, or ``binning.bin_edges``, each with its ``lengths`` [first,
+    last]); ``max_length_at_threshold`` (int, per length, on sequence accuracy: one row can
+    move it); ``binned_max_length_at_threshold`` (over the bins, see
+    `length_bins.binned_max_length_at_threshold`; None when no bin has ``min_rows`` rows);
+    ``binning`` (the settings used); ``by_position`` (see `accuracy_by_position`). Token
+    intervals treat positions as independent, so they are too narrow (see `intervals`).
     """
     s = _score(preds, refs)
-    by_length = _by_length(s, lengths)
+    values, counts = _length_counts(s, lengths)
+    by_length = _by_length(values, counts)
     return {**_overall(s),
             "max_length_at_threshold": max_length_at_threshold(by_length, threshold),
             "num_sequences": len(s.kept),
             "num_scored_tokens": int(s.num_scored.sum()),
             "by_length": by_length,
+            **binned(values, counts, threshold, binning or Binning()),
             "by_position": _by_position(s)}
+
+
+def completed(metrics: dict, threshold: float | None = None) -> dict:
+    """A split's metrics as an older release wrote them, with what this release adds filled in: intervals and
+    bins where the stored counts determine them (sequence and final-state per length; token accuracy
+    overall), None where they do not (per-length positions were never stored). Metrics that already have
+    the new keys, or hold no per-length counts, come back unchanged; nothing is recomputed from predictions."""
+    by_length = metrics.get("by_length")
+    if "binning" in metrics or not isinstance(by_length, dict) or not by_length or any(
+            not isinstance(v, dict) or "count" not in v for v in by_length.values()):
+        return metrics
+    lengths, counts = by_length_counts(by_length)
+    entries = dict(zip(lengths, accuracy_entries(counts)))
+    out = {**metrics, "by_length": {k: {**entries[int(k)], **v} for k, v in by_length.items()}}
+    rows, positions = metrics.get("num_sequences"), metrics.get("num_scored_tokens")
+    for key, total in (("token_accuracy", positions), ("sequence_accuracy", rows), ("final_state_accuracy", rows)):
+        value = metrics.get(key)
+        out[f"{key}_ci"] = None if value is None or total is None else list(wilson(round(value * total), total))
+    out.update(binned(lengths, counts, 0.9 if threshold is None else threshold, Binning()))
+    out["binning"]["filled_in"] = "from an older results file: token counts per length were not stored"
+    return out

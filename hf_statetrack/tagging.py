@@ -46,10 +46,13 @@ def as_is(predictions, labels):
     return predictions, labels
 
 
-def evaluate_split(trainer, dataset, threshold: float, to_scored=as_is) -> dict:
+def evaluate_split(trainer, dataset, threshold: float, to_scored=as_is, binning=None) -> dict:
+    """`scoring.compute_metrics` of the trainer's predictions on `dataset`, by its `length` column (and
+    `binning`, a `length_bins.Binning`; None: bins of 20 rows)."""
     prediction = trainer.predict(dataset, metric_key_prefix="final")
     predictions, labels = to_scored(prediction.predictions, prediction.label_ids)
-    return compute_metrics(predictions, labels, lengths=np.asarray(dataset["length"]), threshold=threshold)
+    return compute_metrics(predictions, labels, lengths=np.asarray(dataset["length"]), threshold=threshold,
+                           binning=binning)
 
 
 def test_label(length) -> str:

@@ -24,7 +24,7 @@ model: {preset: lstm, num_layers: 1, hidden_size: 8}
 
 def summary(token, longest, runtime=10.0):
     split = {"token_accuracy": token, "sequence_accuracy": token / 2, "final_state_accuracy": None,
-             "max_length_at_threshold": longest, "by_length": {}}
+             "max_length_at_threshold": longest, "binned_max_length_at_threshold": None, "by_length": {}}
     return {"S3-lstm-L1-H8": {"splits": {"test": split}, "train": {"runtime_s": runtime}}}
 
 
@@ -71,6 +71,22 @@ def test_readme_region_is_regenerated_from_the_block_and_nothing_else_moves():
               "<!-- measured: eval_configs/y.yaml -->\nkeep\n<!-- /measured -->\n")
     new = claims.replace_readme_region(readme, "eval_configs/x.yaml", claims.markdown_table(measured))
     assert "old typed table" not in new and "keep" in new and new.endswith("tail\n" + readme.split("tail\n")[1])
-    assert "| seeds 0 1: mean (min..max) | S3-lstm-L1-H8 |" in new
-    assert "| test token accuracy % | 94.8 (90..99.5) |" in new
-    assert "| test longest length at threshold | 14.0 (12..16) |" in new
+    assert "| seeds 0 1: mean ± std (min..max) | S3-lstm-L1-H8 |" in new
+    assert "| test token accuracy % | 94.8 ± 6.7 (90..99.5) |" in new
+    assert "| test longest length at threshold | 14.0 ± 2.8 (12..16) |" in new
+
+
+def test_module_doctests():
+    import doctest
+
+    assert doctest.testmod(claims).failed == 0
+
+
+def test_tables_rewrite_readme_regions_from_the_blocks_without_runs(tmp_path, monkeypatch):
+    config = tmp_path / "x.yaml"
+    measured = claims.collect([summary(0.995, 16), summary(0.9, 12)], seeds=[0, 1])
+    config.write_text(claims.replace_block(CONFIG, claims.format_block(measured, "note")))
+    (tmp_path / "README.md").write_text("<!-- measured: eval_configs/x.yaml -->\nold\n<!-- /measured -->\n")
+    monkeypatch.setattr(claims, "ROOT", tmp_path)
+    claims.tables([config])
+    assert "| test sequence accuracy % | 47.4 ± 3.4 (45..49.8) |" in (tmp_path / "README.md").read_text()

@@ -1,5 +1,6 @@
 """The package's import graph: no cycles (lazy imports inside functions count too), and data flows one way,
-tasks -> text / scoring -> data -> models / metrics -> shared pieces -> experiments / evaluation / probing -> cli."""
+intervals -> length bins -> tasks -> text / scoring -> data -> models / metrics / plots -> shared pieces ->
+experiments / evaluation / probing -> cli."""
 
 import ast
 from pathlib import Path
@@ -12,11 +13,11 @@ ROOT = Path(hf_statetrack.__file__).parent
 
 # top-level part of the package -> its layer; a part may import only parts of lower layers (or itself)
 LAYERS = {
-    "errors": 0, "version": 0, "registry": 1, "upstream": 1, "yaml_loader": 1, "limits": 1,
-    "tasks": 2,
+    "errors": 0, "version": 0, "registry": 1, "upstream": 1, "yaml_loader": 1, "limits": 1, "intervals": 1,
+    "tasks": 2, "length_bins": 2,
     "text": 3, "scoring": 3,
     "data": 4,
-    "models": 5, "metrics": 5,
+    "models": 5, "metrics": 5, "plots": 5,
     "tagging": 6, "checkpoints": 6, "results": 6,
     "experiments": 7, "evaluation": 7, "probing": 7,
     "cli": 8, "__init__": 8, "__main__": 9,

@@ -35,8 +35,16 @@ def test_hand_computed_scalars():
     assert final_state_accuracy(PREDS, REFS) == 2 / 3
 
 
+OLD_KEYS = ("token_accuracy", "sequence_accuracy", "final_state_accuracy", "count")
+
+
+def accuracies(by_length: dict) -> dict:
+    """The accuracies and row count of each length (what these hand-computed tests check)."""
+    return {length: {k: row[k] for k in OLD_KEYS} for length, row in by_length.items()}
+
+
 def test_hand_computed_by_length_default_lengths():
-    assert accuracy_by_length(PREDS, REFS) == {
+    assert accuracies(accuracy_by_length(PREDS, REFS)) == {
         2: {"token_accuracy": 1.0, "sequence_accuracy": 1.0, "final_state_accuracy": 1.0, "count": 1},  # row 2
         3: {"token_accuracy": 0.5, "sequence_accuracy": 0.0, "final_state_accuracy": 0.0, "count": 1},  # row 1
         5: {"token_accuracy": 0.75, "sequence_accuracy": 0.0, "final_state_accuracy": 1.0, "count": 1},  # row 0
@@ -47,8 +55,9 @@ def test_hand_computed_by_length_given_lengths():
     # task lengths 4, 2, 2: rows 1 and 2 share length 2 -> tokens (1 + 2) / (2 + 2), 1 of 2 sequences right
     by_length = accuracy_by_length(PREDS, REFS, lengths=[4, 2, 2])
     assert list(by_length) == [2, 4]
-    assert by_length[2] == {"token_accuracy": 0.75, "sequence_accuracy": 0.5, "final_state_accuracy": 0.5,
-                            "count": 2}
+    assert accuracies(by_length)[2] == {"token_accuracy": 0.75, "sequence_accuracy": 0.5, "final_state_accuracy": 0.5,
+                                        "count": 2}
+    assert by_length[2]["positions"] == 4 and by_length[4]["positions"] == 4
     assert by_length[4]["count"] == 1
 
 
@@ -64,7 +73,11 @@ def test_compute_metrics_keys_and_json():
     assert m["max_length_at_threshold"] == 2  # length 2 solved, length 3 is not
     assert (m["num_sequences"], m["num_scored_tokens"]) == (3, 8)
     assert set(m) == {"token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold",
-                      "num_sequences", "num_scored_tokens", "by_length", "by_position"}
+                      "num_sequences", "num_scored_tokens", "by_length", "by_position", "token_accuracy_ci",
+                      "sequence_accuracy_ci", "final_state_accuracy_ci", "binned_max_length_at_threshold",
+                      "by_bin", "binning"}
+    assert m["binning"] == {"min_rows": 20, "bin_edges": None, "bound": "point", "threshold": 0.9,
+                            "key": "sequence_accuracy"}
     json.dumps(m, allow_nan=False)
     assert compute_metrics(PREDS, REFS, threshold=0.0)["max_length_at_threshold"] == 5
 
@@ -219,9 +232,17 @@ def test_random_against_plain_loop(seed):
     refs[0], preds[0] = [0, 1], [0, 2]  # at least one scored position
     lengths = rng.integers(1, 6, num_rows).tolist()
     threshold = float(rng.choice([0.0, 0.5, 0.9, 1.0]))
-    assert compute_metrics(preds, refs, lengths, threshold) == reference_metrics(preds, refs, lengths, threshold)
+    assert old_keys(compute_metrics(preds, refs, lengths, threshold)) == reference_metrics(preds, refs, lengths,
+                                                                                          threshold)
     default_lengths = [max([t + 1 for t, r in enumerate(row) if r != IGNORE], default=0) for row in refs]
-    assert compute_metrics(preds, refs) == reference_metrics(preds, refs, default_lengths, 0.9)
+    assert old_keys(compute_metrics(preds, refs)) == reference_metrics(preds, refs, default_lengths, 0.9)
+
+
+def old_keys(metrics: dict) -> dict:
+    """The keys `reference_metrics` computes (counts and intervals are tested in test_length_bins.py)."""
+    keys = ("token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold",
+            "num_sequences", "num_scored_tokens", "by_position")
+    return {**{k: metrics[k] for k in keys}, "by_length": accuracies(metrics["by_length"])}
 
 
 def test_large_padded_input_is_fast():

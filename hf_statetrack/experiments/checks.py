@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import sys
 import types
 import typing
 
@@ -19,6 +21,8 @@ import numpy as np
 from transformers import TrainingArguments
 
 from ..errors import StateTrackError
+from ..intervals import rows_needed
+from ..length_bins import Binning, edge_bins
 
 SIMPLE_TYPES = (bool, int, float, str, type(None))
 TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "null"}
@@ -127,3 +131,40 @@ def check_positions(model_config, task, lengths: list[tuple[int, int]], preset: 
             raise StateTrackError(f"model preset {preset} reads at most {knob}={limit} positions, but rows at "
                                   f"length {max(h for _, h in lengths)} have {width}; set model.{knob}: {width} "
                                   f"or shorten the lengths")
+
+
+def sparse_test_warnings(task, ranges: dict[str, tuple[int, int]], num_test: int, binning: Binning) -> list[str]:
+    """One line per test split whose rows, drawn uniformly over its lengths, give a length (or, with fixed
+    bin_edges, a bin) fewer than min_rows rows, with the num_test that would not."""
+    lines, need = [], binning.min_rows
+    for split, (lo, hi) in ranges.items():
+        support = np.asarray(task.length_support(lo, hi))
+        if not len(support):
+            continue
+        where = f"{split} (lengths {lo}..{hi}): about"
+        if binning.bin_edges is None:
+            per_length = num_test / len(support)
+            if per_length < need:
+                lines.append(f"warning: {where} {per_length:.1f} test rows per length (num_test {num_test} over "
+                             f"{len(support)} lengths), fewer than evaluation.min_rows {need}: accuracy is reported "
+                             f"over bins of about {math.ceil(need / max(per_length, 1e-9))} lengths; num_test "
+                             f"{rows_needed(need, len(support))} would give every length {need} rows")
+            continue
+        narrowest = min(b - a for a, b in edge_bins(support, binning.bin_edges))
+        smallest = num_test * narrowest / len(support)
+        if smallest < need:
+            lines.append(f"warning: {where} {smallest:.1f} test rows in its narrowest bin ({narrowest} lengths), "
+                         f"fewer than evaluation.min_rows {need}: that bin will not count for the longest length; "
+                         f"num_test {rows_needed(need, len(support), narrowest)} would fill every bin")
+    return lines
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(lines: list[str]) -> None:
+    """Print each warning once per process (a sweep checks every run of a dataset before training any)."""
+    for line in lines:
+        if line not in _WARNED:
+            _WARNED.add(line)
+            print(line, file=sys.stderr, flush=True)

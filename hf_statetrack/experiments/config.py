@@ -30,11 +30,20 @@ from transformers import TrainingArguments
 
 from ..data.params import GenerationParams
 from ..errors import StateTrackError
+from ..length_bins import Binning
 from ..registry import did_you_mean
+from ..tagging import test_label
 from ..tasks import get_task
 from ..text import check_answers, default_answers
 from ..yaml_loader import parse_yaml, read_yaml
-from .checks import check_flag, check_number, check_positions, check_report_to, check_training_values
+from .checks import (
+    check_flag,
+    check_number,
+    check_positions,
+    check_report_to,
+    check_training_values,
+    sparse_test_warnings,
+)
 
 COMMON_TASK_KEYS = ("name", "train_length", "test_length", "num_train", "num_test", "num_validation", "seed",
                     "distinct")
@@ -120,14 +129,29 @@ class EvaluationSection:
         "help": "stop training once validation sequence accuracy reaches this (as in the Illusion-of-State paper)"})
     test_lengths: list | None = field(default=None, metadata={
         "help": "extra test sets, one per entry (int or [min, max]); default: the task's test_length only"})
+    # Unset (None) by default, so finished runs of older configs keep their identity (grid.identity).
+    min_rows: int | None = field(default=None, metadata={
+        "help": "rows a length bin needs, to be formed and to count for binned_max_length_at_threshold (default 20)"})
+    bin_edges: list | None = field(default=None, metadata={
+        "help": "fixed length bins instead, each edge starting one, e.g. [41, 65, 129]; default: bins of min_rows"})
+    bound: str | None = field(default=None, metadata={
+        "help": "what binned_max_length_at_threshold compares: point (the accuracy, default) or lower (its 95 % "
+                "Wilson lower bound)"})
 
     def __post_init__(self):
         check_number(self.threshold, "evaluation.threshold", 0, 1)
+        try:
+            self.binning()
+        except StateTrackError as err:
+            raise StateTrackError(f"evaluation.{err}") from None
         if self.target_accuracy is not None:
             check_number(self.target_accuracy, "evaluation.target_accuracy", 0, 1)
         if self.test_lengths is not None and not isinstance(self.test_lengths, list):
             raise StateTrackError(f"evaluation.test_lengths must be a list of lengths, e.g. [32, [40, 60]]; got "
                                   f"{self.test_lengths!r}")
+
+    def binning(self) -> Binning:
+        return Binning.of(self.min_rows, self.bin_edges, self.bound)
 
 
 @dataclass
@@ -182,6 +206,18 @@ class ExperimentConfig:
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams.resolve(**self.task)
+
+    def test_ranges(self) -> dict[str, tuple[int, int]]:
+        """Split name -> length range of every test split: the task's, then one per evaluation.test_lengths."""
+        ranges = {"test": self.generation_params().test_length}
+        for spec in self.evaluation.test_lengths or []:
+            ranges[test_label(spec)] = GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length
+        return ranges
+
+    def sparse_test_warnings(self) -> list[str]:
+        """Before training: the test splits too small for bins of evaluation.min_rows rows (see `checks`)."""
+        params = self.generation_params()
+        return sparse_test_warnings(params.task(), self.test_ranges(), params.num_test, self.evaluation.binning())
 
     def training_defaults(self) -> dict:
         if not self.model.pretrained:

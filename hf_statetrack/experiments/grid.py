@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import StateTrackError
 from ..results import Results, percent
 from ..scoring import SUMMARY_KEYS
+from .checks import warn_once
 from .config import ExperimentConfig, ModelSection, from_dict, resolved, set_dotted
 from .pipeline import task_splits
 from .run import run_experiment
@@ -126,6 +127,7 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
             if key in checked:
                 continue
             checked.add(key)
+            warn_once(cfg.sparse_test_warnings())
             empty = [split for split, rows in task_splits(cfg).items() if split.startswith("test") and len(rows) == 0]
             if empty:
                 raise StateTrackError(f"sweep run {point.name}: split {empty[0]} has no rows (every test row also "
@@ -205,11 +207,25 @@ def mean_std(values: list[float]) -> str:
     return f"{percent(float(np.mean(values)))} ± {percent(float(np.std(values, ddof=1)))}"
 
 
+def length_spread(values: list) -> str:
+    """A longest length over seeds: "79.3 ± 14.6 (67..96)"; "93" for one seed; "n/a" where none was defined."""
+    values = [v for v in values if v is not None]
+    if len(values) <= 1:
+        return f"{values[0]:.0f}" if values else "n/a"
+    return f"{np.mean(values):.1f} ± {np.std(values, ddof=1):.1f} ({min(values):.0f}..{max(values):.0f})"
+
+
+LENGTH_KEYS = ("max_length_at_threshold", "binned_max_length_at_threshold")
+
+
 def seed_stats(runs: list[Results], split: str = "test") -> dict:
-    """Per metric: the per-seed values, their mean and std (ddof 1), over the runs of one point."""
+    """Per metric: the per-seed values, their mean and std (ddof 1), over the runs of one point. A value a seed
+    lacks (a binned length of an empty split) is None and left out of mean and std."""
     stats = {}
-    for key in (*SUMMARY_KEYS, "max_length_at_threshold"):
-        values = [float(r.splits[split][key]) for r in runs]
-        stats[key] = {"per_seed": values, "mean": float(np.mean(values)),
-                      "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+    for key in (*SUMMARY_KEYS, *LENGTH_KEYS):
+        values = [r.splits[split].get(key) for r in runs]
+        known = [float(v) for v in values if v is not None]
+        stats[key] = {"per_seed": [None if v is None else float(v) for v in values],
+                      "mean": float(np.mean(known)) if known else None,
+                      "std": float(np.std(known, ddof=1)) if len(known) > 1 else 0.0}
     return stats

@@ -18,6 +18,7 @@ from ..errors import StateTrackError
 from ..results import Results
 from ..scoring import SUMMARY_KEYS, compute_metrics
 from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
+from .checks import warn_once
 from .config import ExperimentConfig, resolved
 from .rundir import FingerprintCheckpoints, claim_output_dir, fingerprint, resume_checkpoint
 
@@ -93,12 +94,14 @@ def make_trainer(cfg: ExperimentConfig, args, splits: dict, task) -> Trainer:
 
 
 def prepare_run(cfg: ExperimentConfig):
-    """Claim output_dir, pick the checkpoint to resume from, build TrainingArguments and seed everything;
+    """Claim output_dir (then warn of test splits too small for bins of min_rows rows), pick the checkpoint to
+    resume from, build TrainingArguments and seed everything;
     returns (arguments, checkpoint or None). Process 0 claims the folder before the others look at it."""
     args = cfg.training_arguments()
     with args.main_process_first(local=False, desc="checking output_dir"):
         if args.process_index == 0:
             claim_output_dir(cfg)
+            warn_once(cfg.sparse_test_warnings())  # once the run is sure to start, before any data or training
         checkpoint = resume_checkpoint(cfg)
     set_seed(args.seed)
     return args, checkpoint
@@ -132,7 +135,8 @@ def publish(cfg: ExperimentConfig, trainer: Trainer, results: Results, splits: d
     """Evaluate every split but train, then write results.json/.md/.png (the model is already saved, so a
     folder with results.json always holds its model). An evaluation failure is one line naming the kept model."""
     try:
-        results.splits = {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored)
+        results.splits = {name: evaluate_split(trainer, ds, cfg.evaluation.threshold, to_scored,
+                                               cfg.evaluation.binning())
                           for name, ds in splits.items() if name != "train" and len(ds)}
     except StateTrackError:
         raise

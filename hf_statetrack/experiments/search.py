@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StateTrackError
+from ..plots import figure
 from ..registry import did_you_mean
-from ..results import atomic_write, figure, table
+from ..results import atomic_write, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, finished, flat, point_name

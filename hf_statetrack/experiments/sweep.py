@@ -15,8 +15,8 @@ the initialisation together), on the launcher of `launchers` (``local``: one aft
 config is read back, not retrained, so a killed sweep picks up where it stopped; a changed config is
 retrained; a run that raises is recorded as failed and the others go on. The sweep then writes
 ``summary.md`` / ``summary.json`` (mean ± std over seeds, per-seed values in the JSON, the failed runs with
-their errors) and one ``accuracy_by_length-<task>.png`` per task, all from the runs' folders, so the
-launcher changes no file.
+their errors) and one ``accuracy_by_length-<task>.png`` per task (every seed: mean and min..max band over
+length bins, see `plots`), all from the runs' folders, so the launcher changes no file.
 """
 
 from __future__ import annotations
@@ -28,11 +28,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import Results, atomic_write, metric_header, plot_by_length, table
+from ..plots import palette, plot_by_length
+from ..results import Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, table
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
-from .grid import Point, attempt, expand, finished, mean_std, seed_list, seed_stats, validate
+from .grid import (
+    LENGTH_KEYS,
+    Point,
+    attempt,
+    expand,
+    finished,
+    length_spread,
+    mean_std,
+    seed_list,
+    seed_stats,
+    validate,
+)
 from .launchers import Job, LaunchOptions, run_jobs
 from .reports import write_report
 from .search import SearchSpec, collect_search, search_jobs
@@ -98,32 +110,46 @@ def write_summary(root: Path, summary: dict[str, list[Results]], failed: dict[tu
         slim.setdefault(name, {"failed": {}})["failed"][f"seed{seed}"] = error
     atomic_write(root / "summary.json", json.dumps(slim, indent=2))
     atomic_write(root / "summary.md", summary_markdown(summary, failed))
+    plot_tasks(root, summary)
+
+
+def plot_tasks(root: Path, summary: dict[str, list[Results]]) -> None:
+    """One ``accuracy_by_length-<task>.png`` per task, every seed of each run; a run (its name without the task)
+    keeps one colour in every figure of the sweep."""
     by_task: dict[str, dict] = {}
     for name, runs in summary.items():
-        by_task.setdefault(runs[0].task["name"], {})[name] = runs[0].splits["test"]["by_length"]
+        task = runs[0].task["name"]
+        label = name.removeprefix(f"{task}-")
+        by_task.setdefault(task, {})[label] = [r.splits["test"] for r in runs]
+    colors = palette(label for curves in by_task.values() for label in curves)
+    threshold = next(iter(summary.values()))[0].threshold if summary else 0.9
     for task, curves in by_task.items():
-        threshold = next(iter(summary.values()))[0].threshold
-        plot_by_length(curves, threshold, root / f"accuracy_by_length-{task}.png", f"{task}: test accuracy by length"
-                       + (" (first seed)" if any(len(r) > 1 for r in summary.values()) else ""))
+        plot_by_length(curves, threshold, root / f"accuracy_by_length-{task}.png", f"{task}: test accuracy by length",
+                       colors)
 
 
 def summary_markdown(summary: dict[str, list[Results]], failed: dict[tuple[str, int], str]) -> str:
     rows = []
     for name, runs in summary.items():
         stats = seed_stats(runs)
-        longest = stats["max_length_at_threshold"]
-        rows.append([runs[0].task["name"], name, f"{runs[0].num_parameters:,}",
-                     *(mean_std(stats[k]["per_seed"]) for k in SUMMARY_KEYS),
-                     f"{longest['mean']:.0f}" + (f" ± {longest['std']:.1f}" if len(runs) > 1 else ""),
+        accuracies = (metric_cells(runs[0].splits["test"]) if len(runs) == 1 else
+                      " | ".join(mean_std(stats[k]["per_seed"]) for k in SUMMARY_KEYS))
+        rows.append([runs[0].task["name"], name, f"{runs[0].num_parameters:,}", accuracies,
+                     *(length_spread(stats[k]["per_seed"]) for k in LENGTH_KEYS),
                      f"{np.mean([r.train['runtime_s'] for r in runs]):.0f}"])
     lines = []
     if summary:
         threshold = next(iter(summary.values()))[0].threshold
         seeds = max(len(runs) for runs in summary.values())
-        header = ["task", "run", "params", *metric_header("test ").split(" | "),
-                  f"longest length with seq acc ≥ {threshold:g}", "train s"]
-        lines += [f"Mean ± std over {seeds} seeds (per-seed values in summary.json).", ""] if seeds > 1 else []
+        header = ["task", "run", "params", *metric_header("test ").split(" | "), *longest_headers(threshold),
+                  "train s"]
+        lines += [f"Mean ± std over {seeds} seeds, longest lengths also (min..max); per-seed values in "
+                  f"summary.json.", ""] if seeds > 1 else [
+                  "One seed: accuracies with their 95 % Wilson interval [lo, hi] (token intervals assume independent "
+                  "positions, so they are too narrow).", ""]
         lines += table(header, rows, numeric_from=2)
+        note = binning_note({name: runs[0].splits["test"] for name, runs in summary.items()})
+        lines += ["", note] if note else []
     if failed:
         lines += ["", f"{len(failed)} run{'s' * (len(failed) != 1)} failed or did not finish (run the same command "
                       "again to retry them):", ""]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import Results, figure, percent, table
+from ..plots import figure
+from ..results import Results, percent, table
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 

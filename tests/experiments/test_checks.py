@@ -103,3 +103,16 @@ def test_a_sweep_validates_every_run_before_training_the_first(tmp_path, monkeyp
         with pytest.raises(StateTrackError, match=message):
             run_sweep(str(path))
     assert not (tmp_path / "sweep").exists()
+
+
+def test_a_sparse_test_split_is_warned_once_in_one_line_before_training(tmp_path, capsys, monkeypatch):
+    from hf_statetrack.experiments import checks
+
+    monkeypatch.setattr(checks, "_WARNED", set())
+    cfg = from_dict({**BASE, "output_dir": str(tmp_path / "run"), "evaluation": {"min_rows": 3}})
+    pipeline.prepare_run(cfg)
+    pipeline.prepare_run(from_dict({**BASE, "output_dir": str(tmp_path / "run"), "evaluation": {"min_rows": 3}}))
+    err = capsys.readouterr().err
+    assert err == ("warning: test (lengths 1..4): about 2.0 test rows per length (num_test 8 over 4 lengths), fewer "
+                   "than evaluation.min_rows 3: accuracy is reported over bins of about 2 lengths; num_test 12 would "
+                   "give every length 3 rows\n")

@@ -44,6 +44,9 @@ def test_override_parses_yaml_values(tmp_path):
     ("task.train_length", "[9, 3]", "has min > max"),
     ("task.name", "S6x", "unknown task"),
     ("training.lr_scheduler_type", "sideways", "invalid training settings"),
+    ("evaluation.min_rows", "0", "evaluation.min_rows must be a whole number >= 1"),
+    ("evaluation.bound", "upper", "evaluation.bound must be one of point, lower"),
+    ("evaluation.bin_edges", "[9, 3]", "evaluation.bin_edges must be increasing whole lengths"),
 ])
 def test_bad_config_values_name_the_problem(path, value, message):
     with pytest.raises(StateTrackError, match=message):
@@ -73,3 +76,30 @@ def test_sweep_expands_the_product_with_distinct_names():
     assert [p.name for p in points] == ["S3-lstm-H8", "S3-gru-H8", "Z2-lstm-H8", "Z2-gru-H8"]
     assert points[3].raw["task"]["name"] == "Z2" and points[3].raw["model"]["preset"] == "gru"
     assert BASE["task"]["name"] == "S3"  # the base config is not mutated
+
+
+def test_binning_settings_are_unset_by_default_so_finished_runs_keep_their_identity():
+    from hf_statetrack.experiments.grid import identity
+
+    cfg = from_dict(BASE)
+    assert {k: cfg.to_dict()["evaluation"][k] for k in ("min_rows", "bin_edges", "bound")} == dict.fromkeys(
+        ("min_rows", "bin_edges", "bound"))
+    older = cfg.to_dict()
+    older["evaluation"] = {k: v for k, v in older["evaluation"].items() if k not in ("min_rows", "bin_edges", "bound")}
+    assert identity(older) == identity(cfg.to_dict())
+    assert cfg.evaluation.binning().as_dict() == {"min_rows": 20, "bin_edges": None, "bound": "point"}
+    assert identity(from_dict(with_("evaluation.min_rows", "5")).to_dict()) != identity(cfg.to_dict())
+
+
+def test_a_test_range_too_wide_for_its_rows_is_warned_with_the_rows_needed():
+    wide = {**BASE, "task": {**BASE["task"], "test_length": [1, 40], "num_test": 200},
+            "evaluation": {"test_lengths": [[41, 50]]}}
+    lines = from_dict(wide).sparse_test_warnings()
+    assert lines == ["warning: test (lengths 1..40): about 5.0 test rows per length (num_test 200 over 40 lengths), "
+                     "fewer than evaluation.min_rows 20: accuracy is reported over bins of about 4 lengths; "
+                     "num_test 800 would give every length 20 rows"]  # test@41-50: 20 rows per length, enough
+    assert from_dict({**wide, "evaluation": {"min_rows": 5}}).sparse_test_warnings() == []
+    edges = from_dict({**wide, "evaluation": {"bin_edges": [3, 20]}}).sparse_test_warnings()
+    assert len(edges) == 1 and "about 10.0 test rows in its narrowest bin (2 lengths)" in edges[0]
+    assert "num_test 400 would fill every bin" in edges[0]
+    assert from_dict({**BASE, "task": {**BASE["task"], "num_test": 100}}).sparse_test_warnings() == []  # 20 each

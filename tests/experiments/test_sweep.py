@@ -43,6 +43,42 @@ def test_seeds_train_every_point_and_aggregate_mean_and_std(tmp_path):
     assert saved["token_accuracy"]["mean"] == pytest.approx(np.mean(per_seed))
     assert saved["token_accuracy"]["std"] == pytest.approx(np.std(per_seed, ddof=1))
     assert "Mean ± std over 2 seeds" in (tmp_path / "out" / "summary.md").read_text()
+    for task in ("Z2", "Z3"):  # one plot per task, every seed drawn: exists and has a sane size (no pixels compared)
+        png = tmp_path / "out" / f"accuracy_by_length-{task}.png"
+        assert 20_000 < png.stat().st_size < 2_000_000
+    assert saved["binned_max_length_at_threshold"]["per_seed"] == [
+        r.splits["test"]["binned_max_length_at_threshold"] for r in runs]
+
+
+OLD_KEYS = ("token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold",
+            "num_sequences", "num_scored_tokens", "by_position")
+
+
+def as_an_older_release_wrote_it(path):
+    """Strip what this release adds (intervals, positions, bins) from a results.json, and the unset binning
+    settings from its stored config."""
+    record = json.loads(path.read_text())
+    for name, m in record["splits"].items():
+        by_length = {k: {key: v[key] for key in ("token_accuracy", "sequence_accuracy", "final_state_accuracy",
+                                                   "count")} for k, v in m["by_length"].items()}
+        record["splits"][name] = {**{k: m[k] for k in OLD_KEYS}, "by_length": by_length}
+    for key in ("min_rows", "bin_edges", "bound"):
+        del record["settings"]["experiment"]["evaluation"][key]
+    path.write_text(json.dumps(record))
+
+
+def test_finished_runs_of_an_older_release_are_reused_not_retrained(tmp_path, monkeypatch):
+    path = write(tmp_path, sweep={"task.name": ["Z2"]})
+    run_sweep(path)
+    results = tmp_path / "out" / "Z2-lstm-L1-H8" / "seed0" / "results.json"
+    as_an_older_release_wrote_it(results)
+    trained = []
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
+    summary = run_sweep(path)
+    assert trained == []
+    test = summary["Z2-lstm-L1-H8"][0].splits["test"]
+    assert test["binning"]["filled_in"] and test["sequence_accuracy_ci"][0] <= test["sequence_accuracy"]
+    assert (tmp_path / "out" / "accuracy_by_length-Z2.png").stat().st_size > 10_000
 
 
 def test_a_second_run_retrains_nothing_and_a_changed_config_is_retrained(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ appears at the top: the loader takes the first Metric subclass it finds in the m
 import datasets
 import evaluate
 
+from hf_statetrack.length_bins import Binning
 from hf_statetrack.scoring import check_label_rows, compute_metrics
 
 _DESCRIPTION = """
@@ -20,7 +21,10 @@ tasks of the state-tracking literature. References of -100 mark positions that a
 all scored positions), sequence accuracy (rows whose every scored position is right), final-state
 accuracy (the last scored position of each row), the same three per sequence length, token
 accuracy per position, and the longest length up to which sequence accuracy stays >= a threshold
-(the Illusion-of-State criterion, 0.9 by default).
+(the Illusion-of-State criterion, 0.9 by default). Every accuracy comes with the rows (sequence and
+final-state) or scored positions (token) it rests on and a 95 % Wilson interval; lengths are also
+pooled into bins of at least `min_rows` rows, over which a longest length that one row cannot move
+is computed.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -32,19 +36,31 @@ Args:
     lengths (`list` of `int`, *optional*): the task length of each row (the dataset's `length`
         column), used for the per-length results. Defaults to each row's number of positions up to
         its last scored one. Pass it to `compute`, covering every row added with `add_batch`.
-    threshold (`float`, *optional*, defaults to 0.9): the sequence accuracy a length must reach
-        for `max_length_at_threshold`.
+    threshold (`float`, *optional*, defaults to 0.9): the sequence accuracy a length (or bin) must
+        reach for `max_length_at_threshold` (and `binned_max_length_at_threshold`).
+    min_rows (`int`, *optional*, defaults to 20): rows a length bin needs, to be formed and to count.
+    bin_edges (`list` of `int`, *optional*): fixed bins instead, each edge starting one.
+    bound (`str`, *optional*, defaults to "point"): what the binned longest length compares with the
+        threshold: "point" (the accuracy) or "lower" (its 95 % Wilson lower bound).
 
 Returns:
     token_accuracy (`float`): fraction of scored positions predicted right, in [0, 1].
     sequence_accuracy (`float`): fraction of rows with every scored position right, in [0, 1].
     final_state_accuracy (`float`): fraction of rows whose last scored position is right, in [0, 1].
+    token_accuracy_ci, sequence_accuracy_ci, final_state_accuracy_ci (`list`): 95 % Wilson intervals
+        [lo, hi]; the token one treats positions as independent, so it is too narrow.
     max_length_at_threshold (`int`): the longest length L such that every length present that is
-        <= L has sequence accuracy >= threshold; 0 if the shortest length already fails.
+        <= L has sequence accuracy >= threshold; 0 if the shortest length already fails. One row
+        of a sparse length can move it.
+    binned_max_length_at_threshold (`int` or None): the same over length bins, counting only bins
+        with at least `min_rows` rows, on the point estimate or the lower bound (`bound`); None if
+        no bin has `min_rows` rows.
     num_sequences (`int`): rows with at least one scored position (the others are left out).
     num_scored_tokens (`int`): positions whose reference is not -100.
-    by_length (`dict`): {length: {token_accuracy, sequence_accuracy, final_state_accuracy, count}},
-        sorted by length.
+    by_length (`dict`): {length: {token_accuracy, sequence_accuracy, final_state_accuracy, count
+        (rows), positions (scored positions), <accuracy>_ci}}, sorted by length.
+    by_bin (`list`): the same entries over length bins, each with its `lengths` [first, last].
+    binning (`dict`): min_rows, bin_edges, bound, threshold and key used.
     by_position (`dict`): parallel lists `position`, `token_accuracy`, `count` over the positions
         that some row scores.
 
@@ -62,8 +78,10 @@ Examples:
         (0.875, 0.6666666666666666, 0.6666666666666666)
         >>> results["num_sequences"], results["num_scored_tokens"]
         (3, 8)
-        >>> results["by_length"][4]
-        {'token_accuracy': 0.6666666666666666, 'sequence_accuracy': 0.0, 'final_state_accuracy': 0.0, 'count': 1}
+        >>> {k: results["by_length"][4][k] for k in ("sequence_accuracy", "count", "positions")}
+        {'sequence_accuracy': 0.0, 'count': 1, 'positions': 3}
+        >>> [round(x, 3) for x in results["sequence_accuracy_ci"]]
+        [0.208, 0.939]
         >>> results["max_length_at_threshold"]
         3
 
@@ -76,6 +94,22 @@ Examples:
         (0.3333333333333333, 2)
         >>> results["by_position"]
         {'position': [0, 1, 2, 3], 'token_accuracy': [1.0, 1.0, 0.0, 0.0], 'count': [3, 3, 2, 1]}
+
+    Example 3: two rows per length 1..20, the two rows of length 5 wrong. Per length the longest
+    length is 4; over bins of at least 20 rows (lengths 1-10 with 18 of 20 right, 11-20) it is 20 on
+    the point estimate, and 0 on the Wilson lower bound (18 of 20 is not surely >= 0.9).
+
+        >>> refs = [[1, 1]] * 40
+        >>> preds = [[1, 1]] * 8 + [[1, 0]] * 2 + [[1, 1]] * 30
+        >>> lengths = [n for n in range(1, 21) for _ in range(2)]
+        >>> results = metric.compute(predictions=preds, references=refs, lengths=lengths)
+        >>> results["max_length_at_threshold"], results["binned_max_length_at_threshold"]
+        (4, 20)
+        >>> [(b["lengths"], b["count"]) for b in results["by_bin"]]
+        [([1, 10], 20), ([11, 20], 20)]
+        >>> metric.compute(predictions=preds, references=refs, lengths=lengths,
+        ...                bound="lower")["binned_max_length_at_threshold"]
+        0
 """
 
 _CITATION = """
@@ -122,8 +156,10 @@ class StateTracking(evaluate.Metric):
         check_inputs(predictions, references)
         return super().compute(predictions=predictions, references=references, **kwargs)
 
-    def _compute(self, predictions, references, lengths=None, threshold=0.9):
-        return compute_metrics(predictions, references, lengths=lengths, threshold=threshold)
+    def _compute(self, predictions, references, lengths=None, threshold=0.9, min_rows=None, bin_edges=None,
+                 bound=None):
+        return compute_metrics(predictions, references, lengths=lengths, threshold=threshold,
+                               binning=Binning.of(min_rows, bin_edges, bound))
 
 
 def check_inputs(predictions, references) -> None:
