@@ -9,11 +9,13 @@ namespace hfst {
 
 template <typename T, int W>
 inline void preactivation(const ConvArgs& a, int64_t b, int64_t t, int64_t d0, T* acc) {
-    const T* w = static_cast<const T*>(a.weight) + d0 * a.kernel;
-    for (int j = 0; j < W; ++j) acc[j] = a.bias ? static_cast<const T*>(a.bias)[d0 + j] : T(0);
+    for (int j = 0; j < W; ++j) acc[j] = T(0);
+    if (a.bias)
+        for (int j = 0; j < W; ++j) acc[j] = static_cast<const T*>(a.bias)[d0 + j];
     for (int64_t k = std::max<int64_t>(0, a.kernel - 1 - t); k < a.kernel; ++k) {
+        const T* w = static_cast<const T*>(a.weight) + k * a.width + d0;
         const T* x = row<T>(a.x, b, t - a.kernel + 1 + k) + d0;
-        for (int j = 0; j < W; ++j) acc[j] += w[j * a.kernel + k] * x[j];
+        for (int j = 0; j < W; ++j) acc[j] += w[j] * x[j];
     }
 }
 
@@ -23,36 +25,41 @@ void conv_forward_block(const ConvArgs& a, int64_t b, int64_t d0) {
     for (int64_t t = 0; t < a.length; ++t) {
         preactivation<T, W>(a, b, t, d0, acc);
         T* out = static_cast<T*>(a.out) + (b * a.length + t) * a.width + d0;
-        for (int j = 0; j < W; ++j) out[j] = a.silu ? acc[j] * sigmoid(acc[j]) : acc[j];
+        if (a.silu)
+            for (int j = 0; j < W; ++j) acc[j] *= sigmoid(acc[j]);
+        for (int j = 0; j < W; ++j) out[j] = acc[j];
     }
 }
 
 template <typename T, int W>
 void conv_backward_block(const ConvArgs& a, int64_t b, int64_t d0) {
-    const T* w = static_cast<const T*>(a.weight) + d0 * a.kernel;
-    std::vector<T> dw(W * a.kernel, T(0));
+    std::vector<T> dw(a.kernel * W, T(0));
     T acc[W], g[W], dbias[W] = {};
     for (int64_t t = 0; t < a.length; ++t) {
         preactivation<T, W>(a, b, t, d0, acc);
         const T* go = row<T>(a.grad_out, b, t) + d0;
-        for (int j = 0; j < W; ++j) {
-            T s = sigmoid(acc[j]);
-            g[j] = a.silu ? go[j] * s * (T(1) + acc[j] * (T(1) - s)) : go[j];
-            dbias[j] += g[j];
-        }
+        for (int j = 0; j < W; ++j) g[j] = go[j];
+        if (a.silu)
+            for (int j = 0; j < W; ++j) {
+                T s = sigmoid(acc[j]);
+                g[j] *= s * (T(1) + acc[j] * (T(1) - s));
+            }
+        for (int j = 0; j < W; ++j) dbias[j] += g[j];
         for (int64_t k = std::max<int64_t>(0, a.kernel - 1 - t); k < a.kernel; ++k) {
             const int64_t s = t - a.kernel + 1 + k;
+            const T* w = static_cast<const T*>(a.weight) + k * a.width + d0;
             const T* x = row<T>(a.x, b, s) + d0;
             T* dx = static_cast<T*>(a.dx) + (b * a.length + s) * a.width + d0;
             for (int j = 0; j < W; ++j) {
-                dx[j] += w[j * a.kernel + k] * g[j];
-                dw[j * a.kernel + k] += g[j] * x[j];
+                dx[j] += w[j] * g[j];
+                dw[k * W + j] += g[j] * x[j];
             }
         }
     }
-    T* dw_out = static_cast<T*>(a.dw) + (b * a.width + d0) * a.kernel;
-    std::copy(dw.begin(), dw.end(), dw_out);
-    if (a.dbias)
+    T* dw_out = static_cast<T*>(a.dw) + b * a.kernel * a.width + d0;  // (b, K, d)
+    for (int64_t k = 0; k < a.kernel; ++k)
+        for (int j = 0; j < W; ++j) dw_out[k * a.width + j] = dw[k * W + j];
+    if (a.bias)
         for (int j = 0; j < W; ++j) static_cast<T*>(a.dbias)[b * a.width + d0 + j] = dbias[j];
 }
 

@@ -97,11 +97,11 @@ def _seq_into(args, name: str, x: torch.Tensor | None) -> torch.Tensor | None:
 
 
 class CompiledConvFn(torch.autograd.Function):
-    """x (b, L, d), weight (d, K), bias (d) or None -> act(causal depthwise conv) (b, L, d)."""
+    """x (b, L, d), weight (K, d), bias (d) or None -> act(causal depthwise conv) (b, L, d)."""
 
     @staticmethod
     def forward(ctx, lib, x, weight, bias, silu: bool):
-        (batch, length, width), kernel = x.shape, weight.shape[1]
+        (batch, length, width), kernel = x.shape, weight.shape[0]
         out = x.new_empty(batch, length, width)
         args = ConvArgs(batch=batch, length=length, width=width, kernel=kernel, threads=torch.get_num_threads(),
                         silu=silu, weight=_ptr(weight), bias=_ptr(bias), out=_ptr(out))
@@ -116,8 +116,8 @@ class CompiledConvFn(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_out):
         x, weight, bias = ctx.saved_tensors
-        (batch, length, width), kernel = x.shape, weight.shape[1]
-        dx, dw = x.new_zeros(batch, length, width), x.new_empty(batch, width, kernel)
+        (batch, length, width), kernel = x.shape, weight.shape[0]
+        dx, dw = x.new_zeros(batch, length, width), x.new_empty(batch, kernel, width)
         dbias = None if bias is None else x.new_empty(batch, width)
         args = ConvArgs(batch=batch, length=length, width=width, kernel=kernel, threads=torch.get_num_threads(),
                         silu=ctx.silu, weight=_ptr(weight), bias=_ptr(bias), dx=_ptr(dx), dw=_ptr(dw),
@@ -152,6 +152,6 @@ def selective_scan_compiled(lib, hidden_states, dt, A, B, C, D=None, z=None, del
 
 def causal_conv1d_compiled(lib, hidden_states, weight, bias=None, activation=None):
     """(b, d, L) input, weight (d, K), bias (d) -> (b, d, L), activation None or "silu"/"swish"."""
-    out = CompiledConvFn.apply(lib, hidden_states.transpose(1, 2), weight.contiguous(),
+    out = CompiledConvFn.apply(lib, hidden_states.transpose(1, 2), weight.t().contiguous(),
                                None if bias is None else bias.contiguous(), activation in ("silu", "swish"))
     return out.transpose(1, 2)

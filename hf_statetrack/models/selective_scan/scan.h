@@ -7,17 +7,26 @@
 
 namespace hfst {
 
-// dt_t after bias and softplus, and du_t = dt_t * u_t.
+// dt_t after bias and softplus, and du_t = dt_t * u_t. (Branches stay outside the loops, which vectorise.)
 template <typename T, int W>
 inline void discretize_step(const ScanArgs& a, int64_t b, int64_t t, int64_t d0, T* dtv, T* du) {
     const T* dt = row<T>(a.dt, b, t) + d0;
     const T* u = row<T>(a.u, b, t) + d0;
-    const T* bias = a.bias ? static_cast<const T*>(a.bias) + d0 : nullptr;
-    for (int j = 0; j < W; ++j) {
-        T v = dt[j] + (bias ? bias[j] : T(0));
-        dtv[j] = a.softplus ? softplus(v) : v;
-        du[j] = dtv[j] * u[j];
-    }
+    for (int j = 0; j < W; ++j) dtv[j] = dt[j];
+    if (a.bias)
+        for (int j = 0; j < W; ++j) dtv[j] += static_cast<const T*>(a.bias)[d0 + j];
+    if (a.softplus)
+        for (int j = 0; j < W; ++j) dtv[j] = softplus(dtv[j]);
+    for (int j = 0; j < W; ++j) du[j] = dtv[j] * u[j];
+}
+
+// y + D u, the gate's input.
+template <typename T, int W>
+inline void skip_connection(const ScanArgs& a, int64_t b, int64_t t, int64_t d0, const T* y, T* pre) {
+    const T* u = row<T>(a.u, b, t) + d0;
+    for (int j = 0; j < W; ++j) pre[j] = y[j];
+    if (a.D)
+        for (int j = 0; j < W; ++j) pre[j] += static_cast<const T*>(a.D)[d0 + j] * u[j];
 }
 
 // h <- decay * h + du B_t for every state index; y = C_t . h; E = exp(dt A) (the decay is E, or 2E - 1).

@@ -24,20 +24,22 @@ struct Chunk {  // one chunk's recomputed values for a block of W channels
 template <typename T, int W>
 inline void gate_backward(const ScanArgs& a, int64_t b, int64_t t, int64_t d0, const T* y, T* gy, T* dD) {
     const T* g = row<T>(a.grad_out, b, t) + d0;
-    const T* u = row<T>(a.u, b, t) + d0;
-    const T* D = a.D ? static_cast<const T*>(a.D) + d0 : nullptr;
-    const T* z = a.z.data ? row<T>(a.z, b, t) + d0 : nullptr;
-    T* dz = a.dz ? static_cast<T*>(a.dz) + (b * a.length + t) * a.width + d0 : nullptr;
-    for (int j = 0; j < W; ++j) {
-        T pre = y[j] + (D ? D[j] * u[j] : T(0));
-        if (z) {
+    T pre[W];
+    skip_connection<T, W>(a, b, t, d0, y, pre);
+    if (a.z.data) {
+        const T* z = row<T>(a.z, b, t) + d0;
+        T* dz = static_cast<T*>(a.dz) + (b * a.length + t) * a.width + d0;
+        for (int j = 0; j < W; ++j) {
             T s = sigmoid(z[j]);
             gy[j] = g[j] * z[j] * s;
-            dz[j] = g[j] * pre * s * (T(1) + z[j] * (T(1) - s));
-        } else {
-            gy[j] = g[j];
+            dz[j] = g[j] * pre[j] * s * (T(1) + z[j] * (T(1) - s));
         }
-        if (D) dD[j] += gy[j] * u[j];
+    } else {
+        for (int j = 0; j < W; ++j) gy[j] = g[j];
+    }
+    if (a.D) {
+        const T* u = row<T>(a.u, b, t) + d0;
+        for (int j = 0; j < W; ++j) dD[j] += gy[j] * u[j];
     }
 }
 
@@ -101,13 +103,21 @@ inline void input_gradients(const ScanArgs& a, int64_t b, int64_t t, int64_t d0,
     const T* bias = a.bias ? static_cast<const T*>(a.bias) + d0 : nullptr;
     T* du_out = static_cast<T*>(a.du) + (b * a.length + t) * a.width + d0;
     T* ddt_out = static_cast<T*>(a.ddt) + (b * a.length + t) * a.width + d0;
+    const T *dtv = &k.dtv[s * W], *gy = &k.gy[s * W];
     for (int j = 0; j < W; ++j) {
-        du_out[j] = ddu[j] * k.dtv[s * W + j] + (D ? k.gy[s * W + j] * D[j] : T(0));
-        T grad = ddt[j] + ddu[j] * u[j];
-        if (a.softplus) grad *= sigmoid(dt[j] + (bias ? bias[j] : T(0)));
-        ddt_out[j] = grad;
-        dbias[j] += grad;
+        du_out[j] = ddu[j] * dtv[j];
+        ddt_out[j] = ddt[j] + ddu[j] * u[j];
     }
+    if (D)
+        for (int j = 0; j < W; ++j) du_out[j] += gy[j] * D[j];
+    if (a.softplus) {  // d softplus(v) / dv = sigmoid(v), v = dt + bias
+        T v[W];
+        for (int j = 0; j < W; ++j) v[j] = dt[j];
+        if (bias)
+            for (int j = 0; j < W; ++j) v[j] += bias[j];
+        for (int j = 0; j < W; ++j) ddt_out[j] *= sigmoid(v[j]);
+    }
+    for (int j = 0; j < W; ++j) dbias[j] += ddt_out[j];
 }
 
 template <typename T, int W>

@@ -9,13 +9,11 @@ namespace hfst {
 
 template <typename T, int W>
 inline void write_output(const ScanArgs& a, int64_t b, int64_t t, int64_t d0, const T* y) {
-    const T* u = row<T>(a.u, b, t) + d0;
-    const T* D = a.D ? static_cast<const T*>(a.D) + d0 : nullptr;
-    const T* z = a.z.data ? row<T>(a.z, b, t) + d0 : nullptr;
     T* out = static_cast<T*>(a.out) + (b * a.length + t) * a.width + d0;
-    for (int j = 0; j < W; ++j) {
-        T v = y[j] + (D ? D[j] * u[j] : T(0));
-        out[j] = z ? v * z[j] * sigmoid(z[j]) : v;
+    skip_connection<T, W>(a, b, t, d0, y, out);
+    if (a.z.data) {
+        const T* z = row<T>(a.z, b, t) + d0;
+        for (int j = 0; j < W; ++j) out[j] *= z[j] * sigmoid(z[j]);
     }
 }
 
