@@ -19,10 +19,11 @@ Weights keep Mamba's names and shapes (backbone.layers.i.mixer.A_log, ...): a Ma
 load into MambaNegEigForTokenClassification, only the classifier is new.
 
 Dependency: the scan and the causal conv are hf_statetrack's `selective_scan` and `causal_conv1d` (compiled
-CPU kernels where they apply, checked against the plain loop `selective_scan_reference` and F.conv1d). mamba-ssm's CUDA kernels have no negative-eigenvalue mode, so this is the
-scan on every device. `save_pretrained` copies this file next to the weights (auto_map), but loading
-it still needs hf_statetrack installed; without it transformers stops with "This modeling file requires
-the following packages that were not found in your environment: hf_statetrack".
+CPU kernels where they apply, checked against the plain loop `selective_scan_reference` and F.conv1d).
+mamba-ssm's CUDA kernels have no negative-eigenvalue mode, so this is the scan on every device.
+`save_pretrained` copies this file next to the weights (auto_map), but loading it still needs hf_statetrack
+installed; without it transformers stops with "This modeling file requires the following packages that were
+not found in your environment: hf_statetrack".
 """
 
 import functools

@@ -14,8 +14,9 @@ runs the adjoint recurrence in reverse time:
     dDecay_t = lam_t * h_{t-1},  d(du)_t = sum_n lam_t B_t,  dB_t = sum_d lam_t du_t,  dC_t = sum_d h_t g_t
 
 so each step is one multiply and one rank-1 update on a (b, N, d) block; every reduction happens
-once, vectorised, after the loop. `selective_scan_reference` is the plain loop it is tested against. This is the scan wherever the
-compiled kernel (kernel.py) is not used: HF_STATETRACK_SCAN=torch, no C++ compiler, or a GPU without mamba-ssm.
+once, vectorised, after the loop. `selective_scan_reference` is the plain loop it is tested against.
+This is the scan wherever the compiled kernel (kernel.py) is not used: HF_STATETRACK_SCAN=torch, no C++
+compiler, or a GPU without mamba-ssm.
 """
 
 from __future__ import annotations
