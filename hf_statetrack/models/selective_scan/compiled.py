@@ -29,8 +29,10 @@ from ...errors import StateTrackError
 HERE = Path(__file__).parent
 SOURCES = ("scan_forward.cpp", "scan_backward.cpp", "conv.cpp")
 HEADERS = ("kernel.h", "scan.h")
-FLAGS = ("-O3", "-fopenmp", "-shared", "-fPIC", "-std=c++17")
-NATIVE = ("-march=native",)  # dropped if the compiler refuses it: the loops then vectorise for the baseline ISA
+FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17")
+# Tried in turn: without -march=native the loops vectorise for the baseline ISA; without -fopenmp (Apple clang)
+# the kernels run on one thread.
+ATTEMPTS = (("-march=native", "-fopenmp"), ("-fopenmp",), ())
 MODES = ("auto", "torch", "compiled")
 
 
@@ -108,7 +110,7 @@ def build_key(compiler: str) -> str:
     for name in SOURCES + HEADERS:
         digest.update((HERE / name).read_bytes())
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
-    digest.update(" ".join((*FLAGS, *NATIVE, version, platform.machine(), _cpu_flags())).encode())
+    digest.update(" ".join((*FLAGS, *sum(ATTEMPTS, ()), version, platform.machine(), _cpu_flags())).encode())
     return digest.hexdigest()[:16]
 
 
@@ -141,7 +143,7 @@ def build(compiler: str) -> Path:
 
 def _compile(compiler: str, output: Path) -> None:
     sources = [str(HERE / name) for name in SOURCES]
-    for extra in (NATIVE, ()):
+    for extra in ATTEMPTS:
         done = subprocess.run([compiler, *FLAGS, *extra, *sources, "-o", str(output)], capture_output=True,
                               text=True, timeout=300)
         if done.returncode == 0:
