@@ -104,31 +104,25 @@ SCAN_ARGS = ["hidden_states", "dt", "A", "B", "C", "D", "z", "delta_bias", "delt
 MIXER_PARAMETERS = ["in_proj", "conv1d", "x_proj", "dt_proj", "A_log", "D", "out_proj"]
 
 
-def check_mamba_scan() -> str | None:
-    scan, mixer = _attribute(MAMBA, "mamba_selective_scan"), _attribute(MAMBA, "MambaMixer")
-    if scan is None or mixer is None:
-        return "modeling_mamba.mamba_selective_scan or MambaMixer is gone"
-    missing = _missing_parameters(inspect.unwrap(scan), SCAN_ARGS)
+def _mixer_function(name: str, arguments: list[str]) -> str | None:
+    """modeling_mamba.`name` takes `arguments` and MambaMixer.forward looks it up as a module global at call time."""
+    function, mixer = _attribute(MAMBA, name), _attribute(MAMBA, "MambaMixer")
+    if function is None or mixer is None:
+        return f"modeling_mamba.{name} or MambaMixer is gone"
+    missing = _missing_parameters(inspect.unwrap(function), arguments)
     if missing:
-        return f"mamba_selective_scan no longer takes {', '.join(missing)}"
-    if not _calls_global(mixer.forward, "mamba_selective_scan"):
-        return "MambaMixer.forward no longer calls the module-level mamba_selective_scan"
+        return f"{name} no longer takes {', '.join(missing)}"
+    if not _calls_global(mixer.forward, name):
+        return f"MambaMixer.forward no longer calls the module-level {name}"
     return None
 
 
-CONV_ARGS = ["hidden_states", "weight", "bias", "activation"]
+def check_mamba_scan() -> str | None:
+    return _mixer_function("mamba_selective_scan", SCAN_ARGS)
 
 
 def check_mamba_conv() -> str | None:
-    conv, mixer = _attribute(MAMBA, "causal_conv1d_fn"), _attribute(MAMBA, "MambaMixer")
-    if conv is None or mixer is None:
-        return "modeling_mamba.causal_conv1d_fn or MambaMixer is gone"
-    missing = _missing_parameters(inspect.unwrap(conv), CONV_ARGS)
-    if missing:
-        return f"causal_conv1d_fn no longer takes {', '.join(missing)}"
-    if not _calls_global(mixer.forward, "causal_conv1d_fn"):
-        return "MambaMixer.forward no longer calls the module-level causal_conv1d_fn"
-    return None
+    return _mixer_function("causal_conv1d_fn", ["hidden_states", "weight", "bias", "activation"])
 
 
 def check_mamba_mixer() -> str | None:
