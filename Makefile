@@ -63,6 +63,7 @@ bench: setup
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/training.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/architectures.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/mamba_speed.py
 	$(PY) benchmarks/text_format.py
 	$(PY) benchmarks/incontext_choice.py
 	$(PY) benchmarks/text_tasks.py

@@ -5,7 +5,7 @@
 
 A step is forward + backward + AdamW update of a token tagger (2 layers, hidden 128, 64 classes) on a
 (batch, length) batch. Each measurement runs in its own spawned process, so `peak MiB` is that
-process's high-water RSS. Mamba runs three ways: `ours` (the hf_statetrack scan, the default after
+process's high-water RSS. Mamba runs three ways: `ours` (the hf_statetrack scan and conv, the default after
 `import hf_statetrack`), `transformers` (transformers' own PyTorch loop, what users get without us)
 and `mambapy` (transformers' `use_mambapy=True` parallel scan; needs `pip install mambapy`).
 transformers' loop is quadratic in length: it is timed with fewer steps (`--slow-steps`).
@@ -49,8 +49,9 @@ def one_measurement(preset: str, path: str, length: int, args: argparse.Namespac
     if args.threads:
         torch.set_num_threads(args.threads)
     knobs = {"num_layers": args.num_layers, "hidden_size": args.hidden_size}
-    if path in ("transformers", "mambapy"):  # put transformers' own function back
-        modeling_mamba.mamba_selective_scan = modeling_mamba.mamba_selective_scan.__wrapped__
+    if path in ("transformers", "mambapy"):  # put transformers' own functions back
+        for name in ("mamba_selective_scan", "causal_conv1d_fn"):
+            setattr(modeling_mamba, name, getattr(modeling_mamba, name).__wrapped__)
         knobs["use_mambapy"] = path == "mambapy"
     torch.manual_seed(0)
     model = build_model(preset, vocab_size=65, num_labels=64, **knobs).train()

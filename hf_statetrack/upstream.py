@@ -7,8 +7,11 @@ release can move without a deprecation (hook: package, what we rely on -> what h
 * ``mamba_scan``: transformers, ``modeling_mamba.mamba_selective_scan``, a module attribute the mixer looks
   up at call time, taking (hidden_states, dt, A, B, C, D, z, delta_bias, delta_softplus, ...)
   -> Mamba keeps transformers' own scan (slow on CPU), one warning.
+* ``mamba_conv``: transformers, ``modeling_mamba.causal_conv1d_fn``, a module attribute the mixer looks up at
+  call time, taking (hidden_states, weight, bias, activation) -> Mamba keeps transformers' own causal conv
+  (slower on CPU), one warning.
 * ``mamba_mixer``: transformers, ``MambaMixer``'s parameters (in_proj, conv1d, x_proj, dt_proj, A_log, D,
-  out_proj), ``apply_mask_to_padding_states``, ``causal_conv1d_fn``, and ``MambaBlock`` passing the mask
+  out_proj), ``apply_mask_to_padding_states``, and ``MambaBlock`` passing the mask
   by keyword -> ``mamba_negeig`` refuses to build, one line naming the version.
 * ``token_loss``: transformers, ``PreTrainedModel.loss_function`` of token-classification models returns
   summed cross-entropy / num_items_in_batch (every tagging head here uses it; Trainer relies on the
@@ -101,20 +104,29 @@ SCAN_ARGS = ["hidden_states", "dt", "A", "B", "C", "D", "z", "delta_bias", "delt
 MIXER_PARAMETERS = ["in_proj", "conv1d", "x_proj", "dt_proj", "A_log", "D", "out_proj"]
 
 
-def check_mamba_scan() -> str | None:
-    scan, mixer = _attribute(MAMBA, "mamba_selective_scan"), _attribute(MAMBA, "MambaMixer")
-    if scan is None or mixer is None:
-        return "modeling_mamba.mamba_selective_scan or MambaMixer is gone"
-    missing = _missing_parameters(inspect.unwrap(scan), SCAN_ARGS)
+def _mixer_function(name: str, arguments: list[str]) -> str | None:
+    """modeling_mamba.`name` takes `arguments` and MambaMixer.forward looks it up as a module global at call time."""
+    function, mixer = _attribute(MAMBA, name), _attribute(MAMBA, "MambaMixer")
+    if function is None or mixer is None:
+        return f"modeling_mamba.{name} or MambaMixer is gone"
+    missing = _missing_parameters(inspect.unwrap(function), arguments)
     if missing:
-        return f"mamba_selective_scan no longer takes {', '.join(missing)}"
-    if not _calls_global(mixer.forward, "mamba_selective_scan"):
-        return "MambaMixer.forward no longer calls the module-level mamba_selective_scan"
+        return f"{name} no longer takes {', '.join(missing)}"
+    if not _calls_global(mixer.forward, name):
+        return f"MambaMixer.forward no longer calls the module-level {name}"
     return None
 
 
+def check_mamba_scan() -> str | None:
+    return _mixer_function("mamba_selective_scan", SCAN_ARGS)
+
+
+def check_mamba_conv() -> str | None:
+    return _mixer_function("causal_conv1d_fn", ["hidden_states", "weight", "bias", "activation"])
+
+
 def check_mamba_mixer() -> str | None:
-    names = ("MambaMixer", "MambaBlock", "apply_mask_to_padding_states", "causal_conv1d_fn")
+    names = ("MambaMixer", "MambaBlock", "apply_mask_to_padding_states")
     found = {n: _attribute(MAMBA, n) for n in names}
     gone = [n for n, v in found.items() if v is None]
     if gone:
@@ -208,6 +220,7 @@ def check_datasets_builder() -> str | None:
 
 HOOKS = {hook.name: hook for hook in (
     Hook("mamba_scan", "transformers", check_mamba_scan),
+    Hook("mamba_conv", "transformers", check_mamba_conv),
     Hook("mamba_mixer", "transformers", check_mamba_mixer),
     Hook("token_loss", "transformers", check_token_loss),
     Hook("gated_delta_layers", "transformers", check_gated_delta_layers),

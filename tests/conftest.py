@@ -11,6 +11,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Caches (datasets, evaluate modules, Hub) go to a throwaway folder, set before anything imports datasets.
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hf_statetrack-tests-")
 os.environ.pop("HF_DATASETS_CACHE", None)
+# The compiled CPU scan is built once per session into it too (hf_statetrack/models/selective_scan/compiled.py).
+os.environ["TORCH_EXTENSIONS_DIR"] = os.path.join(os.environ["HF_HOME"], "torch_extensions")
 
 pytest_plugins = ["tests.pretrained.fixtures"]  # tiny causal LMs + tokenizers
 

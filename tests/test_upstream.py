@@ -38,6 +38,22 @@ def test_mamba_scan_moved_keeps_transformers_scan_with_one_warning(monkeypatch):
     assert not hasattr(modeling_mamba, "mamba_selective_scan")
 
 
+def test_mamba_conv_moved_keeps_transformers_conv_with_one_warning(monkeypatch):
+    monkeypatch.delattr(modeling_mamba, "causal_conv1d_fn")
+    with drifted("transformers"):
+        assert selective_scan.install() is False
+    assert not hasattr(modeling_mamba, "causal_conv1d_fn")
+    assert getattr(modeling_mamba.mamba_selective_scan, "_hf_statetrack_fast_scan", False)  # the scan hook stays
+
+
+def test_mamba_conv_no_longer_called_by_the_mixer_is_drift(monkeypatch):
+    def forward(self, hidden_states, **kwargs):
+        return self.conv1d(hidden_states)
+
+    monkeypatch.setattr(modeling_mamba.MambaMixer, "forward", forward)
+    assert "no longer calls the module-level causal_conv1d_fn" in upstream.check_mamba_conv()
+
+
 def test_mamba_scan_no_longer_called_by_the_mixer_is_drift(monkeypatch):
     def forward(self, hidden_states, **kwargs):
         return self.scan(hidden_states)  # no module-level mamba_selective_scan: our hook would do nothing

@@ -62,4 +62,7 @@ def test_checkpoints_load_without_hf_statetrack(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for preset in REMOTE_CODE:
         remote = torch.load(tmp_path / preset / "remote_logits.pt")
-        torch.testing.assert_close(remote, expected[preset], rtol=0, atol=0, msg=f"{preset}: logits differ")
+        # Mamba without hf_statetrack runs transformers' own scan and conv: same maths, other float32 rounding
+        tolerance = 1e-5 if preset == "mamba" else 0
+        torch.testing.assert_close(remote, expected[preset], rtol=tolerance, atol=tolerance,
+                                   msg=f"{preset}: logits differ")

@@ -1,4 +1,5 @@
-"""The fast scan against the plain float64 loop, and the hook into transformers' own Mamba."""
+"""Both fast scans (the compiled kernel and the PyTorch one) against the plain float64 loop, and the hook into
+transformers' own Mamba. The kernel's own tests (float64, conv, build, fallback) are in test_selective_scan_kernel."""
 
 import pytest
 import torch
@@ -19,10 +20,21 @@ def scan_inputs(batch=2, width=8, state=4, length=37, dt_scale=1.0, seed=1):
             "z": torch.randn(batch, width, length, **f64), "delta_bias": torch.randn(width, **f64)}
 
 
+@pytest.fixture(params=["compiled", "torch"])
+def scan_path(request, monkeypatch):
+    """HF_STATETRACK_SCAN for the test: the compiled kernel (skipped where it cannot be built) or PyTorch."""
+    from hf_statetrack.models.selective_scan import compiled
+
+    if request.param == "compiled" and compiled._load()[0] is None:
+        pytest.skip("the C++ kernel could not be built (no g++?)")
+    monkeypatch.setenv("HF_STATETRACK_SCAN", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("negative", [False, True], ids=["decay(0,1)", "decay(-1,1)"])
 @pytest.mark.parametrize("dt_scale,length", [(1.0, 37), (30.0, 37), (1e-3, 37), (1.0, 2048)],
                          ids=["dt~1", "dt-large", "dt-tiny", "L2048"])
-def test_values_and_all_gradients_match_the_float64_loop(negative, dt_scale, length):
+def test_values_and_all_gradients_match_the_float64_loop(negative, dt_scale, length, scan_path):
     base = scan_inputs(length=length, dt_scale=dt_scale)
     fast = {k: v.float().requires_grad_() for k, v in base.items()}
     slow = {k: v.clone().requires_grad_() for k, v in base.items()}
@@ -39,7 +51,7 @@ def test_values_and_all_gradients_match_the_float64_loop(negative, dt_scale, len
                                    atol=1e-5 * expected.abs().max().item(), msg=f"gradient of {name}")
 
 
-def test_last_state_is_returned_for_the_cache():
+def test_last_state_is_returned_for_the_cache(scan_path):
     base = scan_inputs(length=12)
     ours, state = selective_scan(**{k: v.float() for k, v in base.items()}, delta_softplus=True,
                                  return_last_state=True)

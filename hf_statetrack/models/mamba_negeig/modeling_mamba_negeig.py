@@ -18,21 +18,22 @@ cumulative product of the decays, which negative decays would break.
 Weights keep Mamba's names and shapes (backbone.layers.i.mixer.A_log, ...): a Mamba checkpoint's weights
 load into MambaNegEigForTokenClassification, only the classifier is new.
 
-Dependency: the scan is hf_statetrack's `selective_scan` (checked against its plain loop,
-`selective_scan_reference`). mamba-ssm's CUDA kernels have no negative-eigenvalue mode, so this is the
-scan on every device. `save_pretrained` copies this file next to the weights (auto_map), but loading
-it still needs hf_statetrack installed; without it transformers stops with "This modeling file requires
-the following packages that were not found in your environment: hf_statetrack".
+Dependency: the scan and the causal conv are hf_statetrack's `selective_scan` and `causal_conv1d` (compiled
+CPU kernels where they apply, checked against the plain loop `selective_scan_reference` and F.conv1d).
+mamba-ssm's CUDA kernels have no negative-eigenvalue mode, so this is the scan on every device.
+`save_pretrained` copies this file next to the weights (auto_map), but loading it still needs hf_statetrack
+installed; without it transformers stops with "This modeling file requires the following packages that were
+not found in your environment: hf_statetrack".
 """
 
 import functools
 
 import torch
 from transformers import MambaModel, MambaPreTrainedModel
-from transformers.models.mamba.modeling_mamba import MambaMixer, apply_mask_to_padding_states, causal_conv1d_fn
+from transformers.models.mamba.modeling_mamba import MambaMixer, apply_mask_to_padding_states
 
 from hf_statetrack.models.mamba_tagging.modeling_mamba_tagging import TokenTaggingHead
-from hf_statetrack.models.selective_scan import selective_scan
+from hf_statetrack.models.selective_scan import causal_conv1d, selective_scan
 from hf_statetrack.upstream import require
 
 from .configuration_mamba_negeig import MambaNegEigConfig
@@ -50,7 +51,7 @@ class MambaNegEigMixer(MambaMixer):
                                       "call it with use_cache=False (or set config.use_cache = False)")
         hidden_states = apply_mask_to_padding_states(hidden_states, attention_mask)
         x, gate = self.in_proj(hidden_states).transpose(1, 2).chunk(2, dim=1)  # (B, D, T) each, D = inner width
-        x = causal_conv1d_fn(x, self.conv1d.weight.squeeze(1), self.conv1d.bias, activation=self.activation)
+        x = causal_conv1d(x, self.conv1d.weight.squeeze(1), self.conv1d.bias, activation=self.activation)
         x = apply_mask_to_padding_states(x.transpose(1, 2), attention_mask)  # (B, T, D)
         dt, B, C = torch.split(self.x_proj(x), [self.time_step_rank, self.ssm_state_size, self.ssm_state_size], dim=-1)
         y = selective_scan(

@@ -1,11 +1,13 @@
-"""The fast CPU selective scan, and the hook that gives it to transformers' Mamba models.
+"""The fast CPU selective scan and causal conv, and the hooks that give them to transformers' Mamba models.
 
-transformers (5.x) computes Mamba's scan with the module-level function
-``transformers.models.mamba.modeling_mamba.mamba_selective_scan``, which the mixer looks up at
-call time; it is the mamba-ssm CUDA kernel when that package imports, else a slow PyTorch loop.
-`install` replaces the module attribute with a dispatcher: tensors on CUDA with the kernel present
-go to the kernel, everything else to `selective_scan`. This is the one override; it never edits the
-installed library, and it is skipped (with a warning) when transformers' layout changes (`upstream`).
+transformers (5.x) computes Mamba's scan and causal conv with the module-level functions
+``mamba_selective_scan`` and ``causal_conv1d_fn`` of ``transformers.models.mamba.modeling_mamba``, which
+the mixer looks up at call time; each is a CUDA kernel (mamba-ssm, causal-conv1d) when that package
+imports, else PyTorch. `install` replaces both module attributes with dispatchers: CUDA tensors with the
+kernel package present go to the original, everything else to `selective_scan` / `causal_conv1d`
+(dispatch.py: the compiled CPU kernels of kernel.py, or PyTorch). These are the only overrides; they never
+edit the installed library, and each is skipped (with a warning) when transformers' layout changes
+(`upstream`).
 """
 
 from __future__ import annotations
@@ -13,39 +15,53 @@ from __future__ import annotations
 import importlib.util
 
 from ...upstream import warn_drift
-from .scan import SelectiveScanFn, discretize, selective_scan, selective_scan_reference
+from .dispatch import causal_conv1d, causal_conv1d_reference, conv_supported, selective_scan
+from .scan import SelectiveScanFn, discretize, selective_scan_reference, selective_scan_torch
 
 _FLAG = "_hf_statetrack_fast_scan"
 
 
-def kernels_available() -> bool:
-    return importlib.util.find_spec("mamba_ssm") is not None
+def kernels_available(package: str = "mamba_ssm") -> bool:
+    return importlib.util.find_spec(package) is not None
+
+
+def _hook(module, name: str, package: str, ours, supported=lambda *a, **k: True) -> None:
+    """Replace module.name by a dispatcher: the original for CUDA tensors when `package` is installed, or for
+    calls `supported` refuses; `ours` otherwise. The original stays reachable as ``__wrapped__``."""
+    original = getattr(module, name)
+    use_kernel = kernels_available(package)
+
+    def dispatcher(hidden_states, *args, **kwargs):
+        if (use_kernel and hidden_states.is_cuda) or not supported(hidden_states, *args, **kwargs):
+            return dispatcher.__wrapped__(hidden_states, *args, **kwargs)
+        return ours(hidden_states, *args, **kwargs)
+
+    setattr(dispatcher, _FLAG, True)
+    dispatcher.__doc__, dispatcher.__name__ = ours.__doc__, name
+    dispatcher.__wrapped__ = original  # transformers' own path, for comparisons
+    setattr(module, name, dispatcher)
 
 
 def install() -> bool:
-    """Route transformers' Mamba scan to `selective_scan` except where the CUDA kernel runs."""
+    """Route transformers' Mamba scan and causal conv to ours except where the CUDA kernels run."""
     try:
         from transformers.models.mamba import modeling_mamba
     except ImportError:
         return False
-    original = getattr(modeling_mamba, "mamba_selective_scan", None)
-    if getattr(original, _FLAG, False):
-        return True
-    if not warn_drift("mamba_scan", "Mamba keeps transformers' own scan (slow on CPU)"):
-        return False
-    use_kernel = kernels_available()
-
-    def mamba_selective_scan(hidden_states, *args, **kwargs):
-        if use_kernel and hidden_states.is_cuda:
-            return mamba_selective_scan.__wrapped__(hidden_states, *args, **kwargs)
-        return selective_scan(hidden_states, *args, **kwargs)
-
-    setattr(mamba_selective_scan, _FLAG, True)
-    mamba_selective_scan.__doc__ = selective_scan.__doc__
-    mamba_selective_scan.__wrapped__ = original  # transformers' own path, for comparisons
-    modeling_mamba.mamba_selective_scan = mamba_selective_scan
-    return True
+    installed = True
+    if not getattr(getattr(modeling_mamba, "mamba_selective_scan", None), _FLAG, False):
+        if warn_drift("mamba_scan", "Mamba keeps transformers' own scan (slow on CPU)"):
+            _hook(modeling_mamba, "mamba_selective_scan", "mamba_ssm", selective_scan)
+        else:
+            installed = False
+    if not getattr(getattr(modeling_mamba, "causal_conv1d_fn", None), _FLAG, False):
+        if warn_drift("mamba_conv", "Mamba keeps transformers' own causal conv (slower on CPU)"):
+            _hook(modeling_mamba, "causal_conv1d_fn", "causal_conv1d", causal_conv1d,
+                  lambda x, weight, bias=None, activation=None, **kwargs: conv_supported(x, weight, bias, activation))
+        else:
+            installed = False
+    return installed
 
 
-__all__ = ["SelectiveScanFn", "discretize", "install", "kernels_available", "selective_scan",
-           "selective_scan_reference"]
+__all__ = ["SelectiveScanFn", "causal_conv1d", "causal_conv1d_reference", "discretize", "install",
+           "kernels_available", "selective_scan", "selective_scan_reference", "selective_scan_torch"]

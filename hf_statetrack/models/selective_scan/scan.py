@@ -15,6 +15,8 @@ runs the adjoint recurrence in reverse time:
 
 so each step is one multiply and one rank-1 update on a (b, N, d) block; every reduction happens
 once, vectorised, after the loop. `selective_scan_reference` is the plain loop it is tested against.
+This is the scan wherever the compiled kernel (kernel.py) is not used: HF_STATETRACK_SCAN=torch, no C++
+compiler, or a GPU without mamba-ssm.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def discretize(hidden_states, dt, delta_bias=None, delta_softplus=False):
     return dt_tm, (dt_tm * hidden_states.float().permute(2, 0, 1)).contiguous()
 
 
-def selective_scan(hidden_states, dt, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
+def selective_scan_torch(hidden_states, dt, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    return_last_state=False, negative_eigenvalues=False, **kwargs):
     """Drop-in for transformers' ``mamba_selective_scan`` (same shapes: hidden_states, dt and z (b, d, L),
     A (d, N), B and C (b, N, L), D (d,)); returns (b, d, L), plus the last state (b, d, N) if asked.
