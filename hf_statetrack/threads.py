@@ -1,6 +1,6 @@
 """How many torch threads a CPU run uses, chosen once at start and printed:
 
-    [threads] torch uses 1 thread (auto: 2 cores allowed, 1.0 of them busy with other processes)
+    [threads] torch uses 1 thread (auto: 2 cores allowed, 1.0 of them busy with other processes (/proc/stat over 0.2 s))
 
 The first that is given wins: ``--threads N`` on the command line, ``threads: N`` in the experiment YAML,
 the ``OMP_NUM_THREADS`` environment variable, else auto. Auto counts the cores this process may use (its
@@ -119,12 +119,12 @@ def free_cores(cpus: set[int]) -> tuple[float, str]:
     time.sleep(SAMPLE_SECONDS)
     after = read(Path("/proc/stat"))
     if before and after:
-        return idle_cores(before, after, cpus), f"over {SAMPLE_SECONDS:g} s"
+        return idle_cores(before, after, cpus), f"/proc/stat over {SAMPLE_SECONDS:g} s"
     try:
         load = os.getloadavg()[0]
     except OSError:
-        return float(len(cpus)), "load unknown"
-    return max(0.0, (os.cpu_count() or len(cpus)) - load), "by the 1-minute load average"
+        return float(len(cpus)), "not measurable here"
+    return max(0.0, (os.cpu_count() or len(cpus)) - load), "1-minute load average"
 
 
 @dataclass
@@ -150,7 +150,7 @@ def auto(share: int = 1, cap: int | None = None, measure=free_cores, quota=cgrou
     busy = max(0.0, len(cpus) - idle)
     reason = (f"auto: {allowed} core{'s' * (allowed != 1)} allowed"
               + (f" (cgroup quota {limit:g})" if limit is not None and limit < len(cpus) else "")
-              + f", {busy:.1f} busy with other processes {how}")
+              + f", {busy:.1f} of them busy with other processes ({how})")
     if share > 1:
         reason += f", shared by {share} processes or parallel runs"
     if cap is not None and threads == cap:
@@ -158,9 +158,9 @@ def auto(share: int = 1, cap: int | None = None, measure=free_cores, quota=cgrou
     return Choice(threads, reason)
 
 
-def choose(cli=None, config=None, environ=os.environ, parallel_runs: int = 1, cap: int | None = None,
-           measure=free_cores) -> Choice:
-    """``--threads`` > ``threads:`` > OMP_NUM_THREADS > auto (divided by LOCAL_WORLD_SIZE x `parallel_runs`)."""
+def requested(cli=None, config=None, environ=os.environ) -> Choice | None:
+    """The count the user asked for: ``--threads`` > ``threads:`` > OMP_NUM_THREADS; None for auto (not given,
+    or "auto" given at the first level that has a value)."""
     cli, config = parse_request(cli, "--threads"), parse_request(config, "threads")
     if isinstance(cli, int):
         return Choice(cli, f"--threads {cli}")
@@ -169,9 +169,19 @@ def choose(cli=None, config=None, environ=os.environ, parallel_runs: int = 1, ca
     env = environ.get("OMP_NUM_THREADS", "").strip()
     if cli is None and config is None and env.isdigit() and int(env) >= 1:
         return Choice(int(env), f"OMP_NUM_THREADS={env}")
+    return None
+
+
+def choose(cli=None, config=None, environ=os.environ, parallel_runs: int = 1, cap: int | None = None,
+           measure=free_cores) -> Choice:
+    """The requested count, else auto shared by LOCAL_WORLD_SIZE x `parallel_runs` processes, at most `cap`.
+
+    >>> choose(cli=None, config=3, environ={"OMP_NUM_THREADS": "1"}).line()
+    '[threads] torch uses 3 threads (threads: 3 in the config)'
+    """
     local = environ.get("LOCAL_WORLD_SIZE", "1").strip()
     share = (int(local) if local.isdigit() and int(local) >= 1 else 1) * max(1, parallel_runs)
-    return auto(share, cap, measure)
+    return requested(cli, config, environ) or auto(share, cap, measure)
 
 
 def use(choice: Choice, announce: bool = True) -> int:
