@@ -153,8 +153,8 @@ class ExperimentConfig:
 
     def __post_init__(self):
         check_flag(self.resume, "resume")
-        self.threads = parse_request(self.threads, "threads")
         check_flag(self.overwrite, "overwrite")
+        self.threads = parse_request(self.threads, "threads")
         if not isinstance(self.output_dir, str) or not self.output_dir.strip():
             raise StateTrackError(f"output_dir must be a folder path, e.g. output_dir: outputs/run1; got "
                                   f"{self.output_dir!r}")

@@ -50,6 +50,7 @@ class LaunchOptions:
             raise StateTrackError(f"--launcher must be one of {', '.join(LAUNCHERS)}, got {self.launcher!r}")
         if self.cpus_per_run < 1 or (self.max_parallel is not None and self.max_parallel < 1):
             raise StateTrackError("--cpus-per-run and --max-parallel must be at least 1")
+        self.threads = threads.parse_request(self.threads, "--threads")
 
 
 class Progress:
