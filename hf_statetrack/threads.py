@@ -99,7 +99,7 @@ def idle_cores(before: str, after: str, cpus: set[int]) -> float:
     def ticks(text):
         rows = {}
         for line in text.splitlines():
-            name, *values = line.split()
+            name, *values = line.split() or [""]
             if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
                 numbers = [int(v) for v in values[:8]]
                 rows[int(name[3:])] = (numbers[3] + numbers[4], sum(numbers))
