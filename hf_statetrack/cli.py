@@ -24,6 +24,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import threads
 from .errors import StateTrackError
 from .evaluation.lmeval.configs import DEFAULT_LENGTHS, DEFAULT_TASKS, MODES
 from .tasks import TASKS, get_task, list_tasks
@@ -143,6 +144,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .experiments.run import run_experiment
 
     cfg = load_config(args.config, [*args.set, *(["overwrite=true"] if args.overwrite else [])])
+    threads.use(threads.choose(args.threads, cfg.threads))
     run_experiment(cfg)
     if PartialState().is_main_process:
         print(f"\n{(Path(cfg.output_dir) / 'results.md').read_text()}\nresults, model and plot in {cfg.output_dir}/")
@@ -154,6 +156,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from .evaluation.dispatch import evaluate_model
 
     params = generation_kwargs(args, with_common=False) if args.param else None
+    threads.use(threads.choose(args.threads))
     results = evaluate_model(args.model, args.task, parse_test_lengths(args.test_length), num_test=args.num_test,
                              output_dir=args.output_dir, batch_size=args.batch_size, threshold=args.threshold,
                              seed=args.seed, task_params=params, shots=args.shots, mode=args.mode,
@@ -169,6 +172,7 @@ def cmd_probe(args: argparse.Namespace) -> None:
     from .probing import CONTROLS, run_probe
 
     controls = CONTROLS if args.control == "both" else (args.control,)
+    threads.use(threads.choose(args.threads))
     results = run_probe(args.model, args.task, train_length=args.train_length, test_length=args.test_length,
                         num_train=args.num_train, num_test=args.num_test, seed=args.seed, batch_size=args.batch_size,
                         epochs=args.epochs, controls=controls, task_params=generation_kwargs(args, with_common=False),
@@ -182,7 +186,7 @@ def launch_options(args: argparse.Namespace):
     from .experiments.launchers import LaunchOptions
 
     return LaunchOptions(launcher=args.launcher, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run,
-                         max_parallel=args.max_parallel, address=args.address)
+                         max_parallel=args.max_parallel, address=args.address, threads=args.threads)
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
@@ -273,6 +277,7 @@ def add_model_args(parser: argparse.ArgumentParser, command: str) -> None:
                         f"outputs/{command}/<model name>-<task> for Hub ids")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
+    add_threads_arg(parser)
 
 
 def add_sweep_args(parser: argparse.ArgumentParser) -> None:
@@ -286,11 +291,19 @@ def add_sweep_args(parser: argparse.ArgumentParser) -> None:
                         "Ray cluster (pip install 'hf-statetrack[ray]')")
     parser.add_argument("--gpus-per-run", type=float, default=None,
                         help="ray: GPUs of each run (default: 1 where the cluster has GPUs, else 0)")
-    parser.add_argument("--cpus-per-run", type=int, default=1, help="ray: CPU cores (and torch threads) of each run")
+    parser.add_argument("--cpus-per-run", type=int, default=1, help="ray: CPU cores Ray reserves for each run, "
+                        "the most torch threads auto gives it (default 1)")
     parser.add_argument("--max-parallel", type=int, default=None,
                         help="ray: at most this many runs at once (default: as many as the resources allow)")
     parser.add_argument("--address", default=None, help="ray: default starts Ray inside this process; 'auto' joins "
                         "the cluster started on this node with `ray start`")
+    add_threads_arg(parser)
+
+
+def add_threads_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", default=None, metavar="N", help="torch threads on CPU (of each run): a number "
+                        "or auto; default: the config's threads:, else OMP_NUM_THREADS, else auto (the cores free of "
+                        "other processes, shared by the runs at once); printed at start")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -323,6 +336,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="override a config value by dotted key, e.g. training.num_train_epochs=3 (repeatable)")
     p.add_argument("--overwrite", action="store_true",
                    help="clear output_dir first (a folder holding another run is refused otherwise)")
+    add_threads_arg(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a statetrack checkpoint or any causal LM (in context) on any lengths",
@@ -408,6 +422,7 @@ def sigterm_as_interrupt():
 
 
 def main(argv: list[str] | None = None) -> int:
+    threads.prepare_openmp()  # before anything imports torch (importing this module does not)
     args = make_parser().parse_args(argv)
     try:
         with sigterm_as_interrupt():

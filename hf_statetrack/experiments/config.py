@@ -35,6 +35,7 @@ from ..registry import did_you_mean
 from ..tagging import test_label
 from ..tasks import get_task
 from ..text import check_answers, default_answers
+from ..threads import parse_request
 from ..yaml_loader import parse_yaml, read_yaml
 from .checks import (
     check_flag,
@@ -170,10 +171,14 @@ class ExperimentConfig:
                 "auto picks the one the model needs"})
     answers: str | None = field(default=None, metadata={
         "help": "text format: 'final' (only the last answer written) or 'all'; default: the task's choice"})
+    threads: int | str | None = field(default=None, metadata={
+        "help": "torch threads on CPU: a number or auto (default: OMP_NUM_THREADS, else auto); --threads wins. "
+                "Not part of the run's identity: changing it never retrains a finished run"})
 
     def __post_init__(self):
         check_flag(self.resume, "resume")
         check_flag(self.overwrite, "overwrite")
+        self.threads = parse_request(self.threads, "threads")
         if not isinstance(self.output_dir, str) or not self.output_dir.strip():
             raise StateTrackError(f"output_dir must be a folder path, e.g. output_dir: outputs/run1; got "
                                   f"{self.output_dir!r}")
@@ -240,7 +245,7 @@ class ExperimentConfig:
                 "model": {"preset": self.model.preset, "architecture": self.model.architecture,
                           "pretrained": self.model.pretrained, **self.model.knobs},
                 "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
-                "overwrite": self.overwrite, "format": self.format, "answers": self.answers}
+                "overwrite": self.overwrite, "format": self.format, "answers": self.answers, "threads": self.threads}
 
 
 def cpu_ddp_setting() -> dict:
@@ -327,7 +332,8 @@ def from_dict(raw: dict) -> ExperimentConfig:
                             output_dir=raw.get("output_dir", "outputs/experiment"),
                             training=dict(raw.get("training") or {}), evaluation=EvaluationSection(**evaluation),
                             resume=raw.get("resume", False), overwrite=raw.get("overwrite", False),
-                            format=str(raw.get("format", "auto")), answers=raw.get("answers"))
+                            format=str(raw.get("format", "auto")), answers=raw.get("answers"),
+                            threads=raw.get("threads"))
 
 
 def apply_override(raw: dict, assignment: str) -> None:

@@ -134,7 +134,7 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
                                       f"occurs in train or validation); widen the test lengths or lower num_train")
 
 
-IDENTITY_FREE = ("resume", "overwrite")  # how a run was started, not what it is
+IDENTITY_FREE = ("resume", "overwrite", "threads")  # how a run was started, not what it is
 
 
 def identity(experiment: dict) -> dict:
@@ -148,9 +148,15 @@ def identity(experiment: dict) -> dict:
 
 
 def finished(cfg: ExperimentConfig) -> Results | None:
-    """The results already in the run's folder, if they were written for this exact resolved config."""
+    """The results a run may reuse instead of training: `stored`, unless the run is to overwrite them."""
+    return None if cfg.overwrite else stored(cfg)
+
+
+def stored(cfg: ExperimentConfig) -> Results | None:
+    """The results in the run's folder, if they were written for this exact resolved config (a sweep's summary
+    reads them after training, also with overwrite, which only said to retrain)."""
     path = Path(cfg.output_dir) / "results.json"
-    if cfg.overwrite or not path.is_file():
+    if not path.is_file():
         return None
     try:
         results = Results.read(path)

@@ -5,6 +5,8 @@ this process or on a running cluster (``--address auto``):
     statetrack sweep eval_configs/quickstart.yaml                                   # local
     statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2 --cpus-per-run 1
 
+Each run's torch threads: ``--threads`` or the config's ``threads:`` if given, else `threads.choose` (local:
+the free cores; ray: the free cores shared by the runs that train at once, at most ``--cpus-per-run``).
 Both take the same `Job` list and print the same progress lines. A job only writes its runs' folders (as
 `statetrack train` would); the sweep builds summaries from those folders, so the launcher changes no file.
 """
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import threads
 from ..errors import StateTrackError
 from ..results import percent
 
@@ -37,15 +40,17 @@ class Job:
 class LaunchOptions:
     launcher: str = "local"
     gpus_per_run: float | None = None  # ray: default 1 where the cluster has GPUs, else 0
-    cpus_per_run: int = 1  # ray: also the torch threads of each run
+    cpus_per_run: int = 1  # ray: the cores Ray reserves for each run, and the most torch threads auto gives it
     max_parallel: int | None = None  # ray: default as many as the resources allow
     address: str | None = None  # ray: None starts Ray in this process; "auto" joins a running cluster
+    threads: int | str | None = None  # --threads: torch threads of each run (`threads.choose`)
 
     def __post_init__(self):
         if self.launcher not in LAUNCHERS:
             raise StateTrackError(f"--launcher must be one of {', '.join(LAUNCHERS)}, got {self.launcher!r}")
         if self.cpus_per_run < 1 or (self.max_parallel is not None and self.max_parallel < 1):
             raise StateTrackError("--cpus-per-run and --max-parallel must be at least 1")
+        self.threads = threads.parse_request(self.threads, "--threads")
 
 
 class Progress:
@@ -88,17 +93,20 @@ class Progress:
         self.total -= len(left)
 
 
-def run_jobs(jobs: list[Job], options: LaunchOptions, key: tuple[str, str], root: Path) -> dict[tuple[str, int], str]:
+def run_jobs(jobs: list[Job], options: LaunchOptions, key: tuple[str, str], root: Path,
+             config_threads: int | str | None = None) -> dict[tuple[str, int], str]:
     """Run every job of the sweep in `root` with the chosen launcher; return the failed runs: (point, seed) -> error.
-    `key` (split, metric) is the metric of the progress lines."""
+    `key` (split, metric) is the metric of the progress lines; `config_threads` the config's ``threads:``, which
+    ``--threads`` (`options.threads`) overrides."""
     progress = Progress(jobs, key)
     if options.launcher == "ray":
         try:
             from .ray_launcher import run_on_ray
         except ImportError:
             raise StateTrackError("--launcher ray needs Ray: pip install 'hf-statetrack[ray]'") from None
-        run_on_ray(jobs, options, progress, root)
-    else:
+        run_on_ray(jobs, options, progress, root, config_threads)
+    else:  # one run at a time in this process: it may use every free core
+        threads.use(threads.choose(options.threads, config_threads))
         for job in jobs:
             job.work(progress.report)
             progress.job_ended(job)

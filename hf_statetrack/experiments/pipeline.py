@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import torch
 from transformers import Trainer, TrainerCallback, set_seed
 
 from ..data import load_dataset, parse_length
@@ -108,12 +109,14 @@ def prepare_run(cfg: ExperimentConfig):
 
 
 def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, description: str) -> Results:
-    """The results record of a run before its final evaluation: settings and training statistics."""
+    """The results record of a run before its final evaluation: settings (with the torch threads used, which
+    are not part of the run's identity) and training statistics."""
     args, params, runtime = trainer.args, cfg.generation_params(), train_output.metrics["train_runtime"]
     return Results(
         kind="finetune" if cfg.model.pretrained else "train", title=f"{params.name} · {cfg.model.label()}",
         description=f"{description}; world size {args.world_size}", task=params.as_dict(), model=cfg.model.label(),
-        seed=args.seed, threshold=cfg.evaluation.threshold, settings={"experiment": resolved(cfg.to_dict())},
+        seed=args.seed, threshold=cfg.evaluation.threshold,
+        settings={"experiment": resolved(cfg.to_dict()), "torch_threads": torch.get_num_threads()},
         num_parameters=trainer.model.num_parameters(),
         trainable_parameters=trainer.model.num_parameters(only_trainable=True), world_size=args.world_size,
         train={"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,

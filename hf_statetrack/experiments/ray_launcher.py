@@ -2,9 +2,10 @@
 ``--cpus-per-run`` / ``--gpus-per-run`` as the trial's resources and ``--max-parallel`` trials at once. A
 separate module because it imports Ray, an optional extra (``pip install 'hf-statetrack[ray]'``).
 
-The trials only train and write their runs' folders; Tune's own logs go to ``<output_dir>/.ray_tune``. On a
-cluster the output folder must be on storage every node sees, at the same path (the trials work in the
-driver's working directory).
+Each trial's torch threads come from `trial_threads`; Ray started here runs the trials at niceness 0
+(`start_ray`). The trials only train and write their runs' folders; Tune's own logs go to
+``<output_dir>/.ray_tune``. On a cluster the output folder must be on storage every node sees, at the same
+path (the trials work in the driver's working directory).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import ray
 from ray import tune
+
+from .. import threads
 
 
 class ProgressCallback(tune.Callback):
@@ -45,17 +48,46 @@ def run_trial(config: dict, jobs: list, threads: int, cwd: str) -> None:
     jobs[config["job"]].work(tune.report)
 
 
-def run_on_ray(jobs: list, options, progress, root: Path) -> None:
-    """`launchers.run_jobs` with ``--launcher ray``: the jobs as trials, `options` a `launchers.LaunchOptions`."""
-    if not ray.is_initialized():  # else: a second sweep in this process, or the caller's own ray.init
-        if options.address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
-            ray.init(address=options.address, log_to_driver=False)
-        else:  # embedded in this process, for this machine only: loopback, no dashboard
-            ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+def start_ray(address: str | None) -> None:
+    """Join a running cluster, or start Ray embedded in this process. Embedded, its workers (the trials) run at
+    niceness 0, not Ray's default 15, which lets any other process on a busy machine starve them; and their
+    OpenMP threads sleep when idle (`threads.prepare_openmp`). Both are read from the environment Ray starts
+    with, so a value the user set wins."""
+    if ray.is_initialized():  # a second sweep in this process, or the caller's own ray.init
+        return
+    if address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
+        ray.init(address=address, log_to_driver=False)
+        return
+    os.environ.setdefault("RAY_worker_niceness", "0")  # Ray's worker_niceness setting (ray_config_def.h)
+    threads.prepare_openmp()
+    ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")  # loopback, no dashboard
+
+
+def trial_threads(jobs: list, options, config_threads) -> threads.Choice:
+    """Each trial's torch threads: ``--threads`` / ``threads:`` / OMP_NUM_THREADS if given; on a cluster
+    ``--cpus-per-run``; on this machine the free cores shared by the trials that run at once, at most
+    ``--cpus-per-run`` (the cores Ray reserves for each)."""
+    explicit = threads.requested(options.threads, config_threads)
+    if explicit or options.address:
+        cpus = options.cpus_per_run
+        choice = explicit or threads.Choice(cpus, f"ray cluster: --cpus-per-run {cpus}")
+    else:
+        at_once = min(len(jobs), options.max_parallel or len(jobs),
+                      max(1, int(ray.cluster_resources().get("CPU", 1)) // options.cpus_per_run))
+        choice = threads.choose(parallel_runs=at_once, cap=options.cpus_per_run)
+    return threads.Choice(choice.threads, f"in each Ray trial; {choice.reason}")
+
+
+def run_on_ray(jobs: list, options, progress, root: Path, config_threads=None) -> None:
+    """`launchers.run_jobs` with ``--launcher ray``: the jobs as trials, `options` a `launchers.LaunchOptions`,
+    `config_threads` the config's ``threads:``."""
+    start_ray(options.address)
+    per_trial = trial_threads(jobs, options, config_threads)
+    print(per_trial.line(), flush=True)
     gpus = options.gpus_per_run
     if gpus is None:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
-    trainable = tune.with_resources(tune.with_parameters(run_trial, jobs=jobs, threads=options.cpus_per_run,
+    trainable = tune.with_resources(tune.with_parameters(run_trial, jobs=jobs, threads=per_trial.threads,
                                                          cwd=os.getcwd()),
                                     {"cpu": options.cpus_per_run, "gpu": gpus})
     tuner = tune.Tuner(

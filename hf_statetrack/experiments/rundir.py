@@ -26,8 +26,8 @@ from .config import ExperimentConfig, resolved
 
 RUN_FILE = "statetrack_run.json"
 # May differ between a run and its resumption: where it is written, how long it trains (extending a run is
-# allowed), when it logs, evaluates and saves, and how the final evaluation is scored.
-RESUMABLE = {"output_dir", "resume", "overwrite", "evaluation"}
+# allowed), when it logs, evaluates and saves, how the final evaluation is scored, and its torch threads.
+RESUMABLE = {"output_dir", "resume", "overwrite", "evaluation", "threads"}
 RESUMABLE_TRAINING = {"num_train_epochs", "max_steps", "logging_strategy", "logging_steps", "logging_first_step",
                       "logging_dir", "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit",
                       "report_to", "run_name", "disable_tqdm", "per_device_eval_batch_size", "dataloader_num_workers",

@@ -25,7 +25,7 @@ from ..registry import did_you_mean
 from ..results import atomic_write, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
-from .grid import Point, attempt, finished, flat, point_name
+from .grid import Point, attempt, flat, point_name, stored
 from .launchers import Job
 
 
@@ -107,13 +107,15 @@ def search_point(spec: SearchSpec, point: Point, seeds: list[int], root: Path, r
     return record, trained
 
 
-def collect_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> tuple[dict, list]:
+def collect_search(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path,
+                   failed=()) -> tuple[dict, list]:
     """The search replayed from the run folders (nothing trains): writes search.json/.md/.png; returns every
-    finished point -> its per-seed results, and the (point, seed) runs missing where a search had to stop."""
+    finished point -> its per-seed results, and the (point, seed) runs missing where a search had to stop
+    (`failed` runs count as missing whatever their folder holds)."""
     summary, records, missing = {}, [], []
 
     def read(cfg, name, seed):
-        results = finished(cfg)
+        results = None if (name, seed) in failed else stored(cfg)
         if results is None:
             missing.append((name, seed))
         return results

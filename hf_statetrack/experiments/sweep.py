@@ -38,11 +38,11 @@ from .grid import (
     Point,
     attempt,
     expand,
-    finished,
     length_spread,
     mean_std,
     seed_list,
     seed_stats,
+    stored,
     validate,
 )
 from .launchers import Job, LaunchOptions, run_jobs
@@ -76,24 +76,25 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, ou
     launch = launch or LaunchOptions()
     if search:
         failures = run_jobs(search_jobs(search, points, seed_values, root), launch,
-                            (search.split, search.metric), root)
-        summary, missing = collect_search(search, points, seed_values, root)
+                            (search.split, search.metric), root, raw.get("threads"))
+        summary, missing = collect_search(search, points, seed_values, root, failures)
     else:
         jobs = [Job([(p.name, s)], partial(attempt, p.config(root, s), p.name, s, KEY))
                 for p, s in itertools.product(points, seed_values)]
-        failures = run_jobs(jobs, launch, KEY, root)
-        summary, missing = collect_runs(points, seed_values, root)
+        failures = run_jobs(jobs, launch, KEY, root, raw.get("threads"))
+        summary, missing = collect_runs(points, seed_values, root, failures)
     write_summary(root, summary, {run: failures.get(run, "unfinished") for run in missing})
     if raw.get("report") and summary:
         write_report(raw["report"], root, summary, raw)
     return summary
 
 
-def collect_runs(points: list[Point], seeds: list[int], root: Path) -> tuple[dict, list]:
-    """From the run folders: every point whose seeds all finished -> its per-seed results; the missing runs."""
+def collect_runs(points: list[Point], seeds: list[int], root: Path, failed=()) -> tuple[dict, list]:
+    """From the run folders: every point whose seeds all finished -> its per-seed results; the missing runs
+    (`failed` runs count as missing whatever their folder holds)."""
     summary, missing = {}, []
     for point in points:
-        runs = [finished(point.config(root, seed)) for seed in seeds]
+        runs = [None if (point.name, seed) in failed else stored(point.config(root, seed)) for seed in seeds]
         missing += [(point.name, seed) for seed, r in zip(seeds, runs) if r is None]
         if None not in runs:
             summary[point.name] = runs

@@ -4,13 +4,14 @@ progress lines; `local` and `ray` give the same summary and search files from th
 skipped when Ray is not installed (``pip install 'hf-statetrack[ray]'``)."""
 
 import json
+import os
 import sys
 
 import pytest
 
 from hf_statetrack.cli import main
 from hf_statetrack.experiments import grid
-from hf_statetrack.experiments.launchers import Job, LaunchOptions, Progress
+from hf_statetrack.experiments.launchers import Job, LaunchOptions, Progress, run_jobs
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.sweep import run_sweep
 from tests.experiments.test_sweep import write
@@ -78,10 +79,26 @@ def test_a_crashed_job_fails_its_next_run_and_an_early_stop_leaves_the_total(cap
 
 @pytest.fixture(scope="module")
 def embedded_ray():
+    """Ray started as `--launcher ray` starts it (niceness 0, OMP_WAIT_POLICY), the CPUs this machine has."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    from hf_statetrack.experiments.ray_launcher import start_ray
+
+    start_ray(None)
     yield
     ray.shutdown()
+
+
+def test_ray_trials_run_at_niceness_0_with_the_threads_asked_for(embedded_ray, tmp_path, capsys):
+    out = tmp_path / "worker.json"
+
+    def record(report):  # runs in the trial's worker process (pickled by value)
+        import torch
+
+        out.write_text(json.dumps([os.nice(0), torch.get_num_threads(), os.environ.get("OMP_WAIT_POLICY")]))
+
+    run_jobs([Job([("A", 0)], record)], LaunchOptions(launcher="ray", threads="2"), ("test", "x"), tmp_path)
+    assert json.loads(out.read_text()) == [0, 2, os.environ["OMP_WAIT_POLICY"]]
+    assert "[threads] torch uses 2 threads (in each Ray trial; --threads 2)" in capsys.readouterr().out
 
 
 def metrics(root) -> dict:

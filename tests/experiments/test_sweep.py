@@ -14,6 +14,7 @@ from hf_statetrack.experiments import grid, reproduce
 from hf_statetrack.experiments.config import from_dict, resolved
 from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.run import run_experiment
+from hf_statetrack.experiments.rundir import fingerprint
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -91,6 +92,28 @@ def test_a_second_run_retrains_nothing_and_a_changed_config_is_retrained(tmp_pat
     assert trained == [] and json.loads((tmp_path / "out" / "summary.json").read_text()) == first
     run_sweep(path, overrides=["training.max_steps=3"])
     assert trained == [str(tmp_path / "out" / "Z2-lstm-L1-H8" / "seed0")]
+
+
+def test_changing_the_threads_retrains_nothing_and_resumes_the_same_run(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, sweep={"task.name": ["Z2"]})
+    run_sweep(path)
+    trained = []
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
+    assert main(["sweep", path, "--set", "threads=2"]) == 0 and main(["sweep", path, "--threads", "1"]) == 0
+    assert trained == [] and capsys.readouterr().out.count("(reused)") == 2
+    cfg = expand(load_sweep(path))[0].config(tmp_path / "out", 0)
+    assert fingerprint(cfg) == fingerprint(from_dict({**cfg.to_dict(), "threads": 3}))
+
+
+def test_overwrite_retrains_and_reports_the_fresh_runs(tmp_path, capsys):
+    """Regression: the summary after `--overwrite` read no run back (every run 'unfinished', exit 2)."""
+    path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"]})
+    run_sweep(path)
+    capsys.readouterr()
+    assert main(["sweep", path, "--overwrite"]) == 0
+    out = capsys.readouterr().out
+    assert "(reused)" not in out and "[sweep] 2/2 done, 0 failed" in out and "unfinished" not in out
+    assert list(json.loads((tmp_path / "out" / "summary.json").read_text())) == ["Z2-lstm-L1-H8", "Z3-lstm-L1-H8"]
 
 
 def fake_depth_runs(monkeypatch, passing_depth: dict):

@@ -142,8 +142,9 @@ def parity_accuracy(allow_negative_eigenvalues: bool, test_length: int, seed: in
 
 def test_negative_eigenvalues_learn_parity_beyond_training_lengths(one_thread):
     """Trained on lengths <= 16, scored at 64, over seeds 0-4 (one seed's outcome depends on the CPU's float
-    kernels: seed 0 gave 0.995 on one machine, 0.878 on another, 0.77 on a third). Measured 2026-12-01: beta in (0, 2) 0.878 /
-    0.97 / 1.0 / 1.0 / 1.0, beta in (0, 1) 0.519-0.523, chance (a 1-layer Mamba: 0.55)."""
+    kernels: seed 0 gave 0.995 on one machine, 0.878 on another; one seed gave 0.77 on a third). Measured
+    2026-12-01: beta in (0, 2) 0.878 / 0.97 / 1.0 / 1.0 / 1.0, beta in (0, 1) 0.519-0.523, chance (a 1-layer
+    Mamba: 0.55)."""
     with_negative = [parity_accuracy(True, test_length=64, seed=seed) for seed in range(5)]
     without = [parity_accuracy(False, test_length=64, seed=seed) for seed in range(5)]
     # One seed's worst case moves with the CPU (0.77 seen on a third machine), so the median carries the claim
