@@ -134,7 +134,9 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
                                       f"occurs in train or validation); widen the test lengths or lower num_train")
 
 
-IDENTITY_FREE = ("resume", "overwrite", "threads")  # how a run was started, not what it is
+# How a run was started, not what it is; output_dir too: the results sit in that folder, however it was spelled
+# (relative or absolute) or wherever it was moved.
+IDENTITY_FREE = ("resume", "overwrite", "threads", "output_dir")
 
 
 def identity(experiment: dict) -> dict:

@@ -105,6 +105,19 @@ def test_changing_the_threads_retrains_nothing_and_resumes_the_same_run(tmp_path
     assert fingerprint(cfg) == fingerprint(from_dict({**cfg.to_dict(), "threads": 3}))
 
 
+def test_the_same_folder_spelled_absolute_is_reused(tmp_path, monkeypatch):
+    """Regression: a run's identity held its output_dir, so `--output-dir /abs/path` for the folder a relative
+    output_dir had written retrained every run."""
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": "out", **TINY, "sweep": {"task.name": ["Z2"]}}))
+    monkeypatch.chdir(tmp_path)
+    run_sweep(str(path))
+    trained = []
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
+    run_sweep(str(path), output_dir=str(tmp_path / "out"))
+    assert trained == []
+
+
 def test_overwrite_retrains_and_reports_the_fresh_runs(tmp_path, capsys):
     """Regression: the summary after `--overwrite` read no run back (every run 'unfinished', exit 2)."""
     path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"]})
