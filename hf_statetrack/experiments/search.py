@@ -87,10 +87,21 @@ def search_job(spec: SearchSpec, point: Point, seeds: list[int], root: Path, rep
     search_point(spec, point, seeds, root, lambda cfg, name, seed: attempt(cfg, name, seed, key, report))
 
 
+def with_length(point: Point, by: str | None) -> dict:
+    """The point's swept values, plus its `by` value where the base config, not the sweep, set it (a variant
+    that changes the length beside points that keep the base's)."""
+    if not by or length_of(point.values, by) is not None:
+        return point.values
+    value = point.raw
+    for part in by.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return {**point.values, by: value}
+
+
 def search_point(spec: SearchSpec, point: Point, seeds: list[int], root: Path, run) -> tuple[dict, dict]:
     """Try the values in order; stop at the first passing one, or at a value with a missing run (``run(cfg,
     name, seed)`` gave None: failed or unfinished). Returns the search.json record and name -> per-seed results."""
-    record, trained = {"point": point.values, "min": None, "tried": [], "scores": {}}, {}
+    record, trained = {"point": with_length(point, spec.by), "min": None, "tried": [], "scores": {}}, {}
     for value in spec.values:
         candidate = spec.at(point, value)
         runs = [run(candidate.config(root, seed), candidate.name, seed) for seed in seeds]
@@ -192,7 +203,7 @@ def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> Non
         axes = axes if isinstance(axes, list) else [axes]
         for ax, (task, curves) in zip(axes, panels.items()):
             for i, (label, pts) in enumerate(sorted(curves.items())):
-                pts.sort()
+                pts.sort(key=lambda p: (p[0] is None, p[0] or 0))  # by length only: a min may be None
                 color = f"C{i}"  # the same architecture keeps its colour in every panel
                 ax.plot([x for x, m in pts if m is not None], [m for _, m in pts if m is not None], marker="o",
                         color=color, label=label)

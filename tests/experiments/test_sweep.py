@@ -15,6 +15,7 @@ from hf_statetrack.experiments.config import from_dict, resolved
 from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.rundir import fingerprint
+from hf_statetrack.experiments.search import length_of
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -164,6 +165,23 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     report = (tmp_path / "out" / "report.md").read_text()  # the paper says one layer for recurrent models
     assert "* S5 · lstm: 4: 2, 5: 2 -> differs: needs more than one layer" in report
     assert "* A5 · lstm: 4: none, 5: none -> differs" in report
+
+
+def test_a_variant_that_sets_the_length_beside_the_base_length_is_searched_at_both(tmp_path, monkeypatch):
+    """Regression: points that kept the base config's length had none in search.json, so search.md showed a
+    'test_length None' column and the figure's sort failed on None."""
+    fake_depth_runs(monkeypatch, {"Z2": 1, "Z3": None})
+    path = write(tmp_path, task={**TINY["task"], "test_length": 4},
+                 sweep={"task.name": ["Z2", "Z3"], "variant": [{"training.max_steps": 2},
+                                                              {"task.test_length": 6}]},
+                 search={"min": "model.num_layers", "values": [1, 2], "by": "task.test_length"})
+    run_sweep(path)
+    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    assert [length_of(r["point"], "task.test_length") for r in records] == [4, 6, 4, 6]
+    assert [r["min"] for r in records] == [1, 1, None, None]
+    table = (tmp_path / "out" / "search.md").read_text()
+    assert "None" not in table and "test_length 4" in table and "test_length 6" in table
+    assert (tmp_path / "out" / "min_depth_by_length.png").stat().st_size > 10_000
 
 
 def test_search_of_a_swept_key_is_refused_in_one_line(tmp_path):
