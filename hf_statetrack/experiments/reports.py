@@ -5,9 +5,10 @@ same YAML gives the same report under ``statetrack sweep`` and ``statetrack repr
 
 * ``illusion_of_state``: the minimum-depth table by length, and per architecture whether it shows the
   paper's shape (one layer everywhere for recurrent models; depth growing with length otherwise).
-* ``sarrof_formal_languages``: sequence accuracy per language, layers and length bin, ours / the paper's.
-* ``negative_eigenvalues``: scaled accuracy (acc - chance) / (1 - chance) by task and model: mean, median
-  and max over seeds, as Grazzi et al. report it.
+* ``sarrof_formal_languages``: sequence accuracy per language, layers and length bin, ours (mean ± std over
+  seeds) / the paper's.
+* ``negative_eigenvalues``: scaled accuracy (acc - chance) / (1 - chance) by task and model: mean and std,
+  and the median and max over seeds that Grazzi et al. report.
 """
 
 from __future__ import annotations
@@ -91,6 +92,13 @@ def split_bin(results: Results, split: str) -> int | None:
     return list(BINS).index(first) if first in BINS else None
 
 
+def with_spread(values: list[float]) -> str:
+    """Mean ± std (ddof 1) over seeds, in percent; one seed has no spread to show."""
+    if len(values) < 2:
+        return percent(float(np.mean(values)))
+    return f"{percent(float(np.mean(values)))} ± {percent(float(np.std(values, ddof=1)))}"
+
+
 def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
     """Rows: languages; columns: layers x bins, "ours / paper" sequence accuracy % (ours: mean over seeds)."""
     cells: dict[str, dict] = {}
@@ -99,17 +107,17 @@ def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
             index = split_bin(runs[0], split)
             if index is None:
                 continue
-            ours = float(np.mean([r.splits[split]["sequence_accuracy"] for r in runs]))
+            ours = with_spread([r.splits[split]["sequence_accuracy"] for r in runs])
             paper = SARROF_MAMBA.get(language, {}).get(layers, ())
             theirs = paper[index] if index < len(paper) and paper[index] is not None else None
-            cells.setdefault(language, {})[(layers, index)] = f"{percent(ours)} / " + (
-                "-" if theirs is None else f"{theirs:g}")
+            cells.setdefault(language, {})[(layers, index)] = f"{ours} / " + ("-" if theirs is None else f"{theirs:g}")
     keys = sorted({k for row in cells.values() for k in row})
     header = ["language", *(f"{layers} layer{'s' * (layers != 1)}, {list(BINS.values())[i]}" for layers, i in keys)]
     lines = ["# Sarrof et al.: Mamba on formal languages, sequence accuracy % (ours / paper)", "",
-             "Ours: mean over seeds, learning rate chosen on validation where several were run; paper: Sarrof, "
-             "Veitsman & Hahn 2024 ('-': not reported). A language with one string per length has no bin [1, 50] "
-             "here: every such string is a training string, and our test splits never hold one.", ""]
+             "Ours: mean ± std over seeds (one seed: its value), learning rate chosen on validation where several "
+             "were run; paper: Sarrof, Veitsman & Hahn 2024 ('-': not reported). A language with one string per "
+             "length has no bin [1, 50] here: every such string is a training string, and our test splits never "
+             "hold one.", ""]
     lines += table(header, [[language, *(row.get(k, "") for k in keys)] for language, row in sorted(cells.items())])
     return "\n".join(lines) + "\n"
 
@@ -126,10 +134,12 @@ def negative_eigenvalues(root: Path, summary: dict, raw: dict) -> str:
         negative = model.get("allow_negative_eigenvalues", model.get("preset") in ("mamba_negeig", "deltanet"))
         values = [scaled(r.splits["test"]["sequence_accuracy"], r.task["name"]) for r in runs]
         rows.append([runs[0].task["name"], model.get("preset"), "[-1, 1]" if negative else "[0, 1]",
-                     f"{np.mean(values):.2f}", f"{np.median(values):.2f}", f"{np.max(values):.2f}", len(values)])
+                     f"{np.mean(values):.2f}", f"{np.std(values, ddof=1) if len(values) > 1 else 0:.2f}",
+                     f"{np.median(values):.2f}", f"{np.max(values):.2f}", len(values)])
     lines = ["# Negative eigenvalues: scaled test accuracy (acc - chance) / (1 - chance)", "",
              f"Paper: {GRAZZI_SHAPE}. Max over seeds is shown because the paper reports it; read the mean.", ""]
-    lines += table(["task", "model", "transition range", "mean", "median", "max", "seeds"], rows, numeric_from=3)
+    lines += table(["task", "model", "transition range", "mean", "std", "median", "max", "seeds"], rows,
+                   numeric_from=3)
     return "\n".join(lines) + "\n"
 
 

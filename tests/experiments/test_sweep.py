@@ -255,3 +255,14 @@ def test_sarrof_bins_are_read_from_the_lengths_of_each_split():
     splits = ("test", "test@51-100", "test@101-150", "validation")
     assert [split_bin(run([1, 50]), s) for s in splits] == [0, 1, 2, None]
     assert split_bin(run([51, 100]), "test") == 1  # one-string-per-length languages start at bin 2
+
+
+def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
+    """Sarrof cells read 'mean ± std / paper'; the negative-eigenvalue table has a std column (fake runs)."""
+    from hf_statetrack.experiments.reports import negative_eigenvalues, with_spread
+
+    assert with_spread([0.5]) == "50.0" and with_spread([0.5, 1.0]) == "75.0 ± 35.4"
+    fake_depth_runs(monkeypatch, {"Z2": 1})
+    summary = run_sweep(write(tmp_path, sweep={"task.name": ["Z2"]}), seeds=2)
+    text = negative_eigenvalues(tmp_path, summary, {})
+    assert "| mean | std | median | max | seeds |" in text and "| 0.00 | 1.00 | 1.00 | 2 |" in text
