@@ -205,10 +205,11 @@ def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> Non
             for i, (label, pts) in enumerate(sorted(curves.items())):
                 pts.sort(key=lambda p: (p[0] is None, p[0] or 0))  # by length only: a min may be None
                 color = f"C{i}"  # the same architecture keeps its colour in every panel
-                ax.plot([x for x, m in pts if m is not None], [m for _, m in pts if m is not None], marker="o",
-                        color=color, label=label)
+                shift = 0.06 * (i - (len(curves) - 1) / 2)  # equal minima side by side, not hidden behind each other
+                ax.plot([x for x, m in pts if m is not None], [m + shift for _, m in pts if m is not None],
+                        marker="o", color=color, label=label)
                 failed = [x for x, m in pts if m is None]
-                ax.plot(failed, [top + 1] * len(failed), ls="", marker="x", ms=8, color=color)
+                ax.plot(failed, [top + 1 + shift] * len(failed), ls="", marker="x", ms=8, color=color)
             ax.axhline(top + 0.5, color="grey", lw=0.6, ls=":")
             ax.set(xlabel=spec.by.split(".")[-1], ylabel=f"minimum {spec.key.split('.')[-1]}", title=task,
                    yticks=[*spec.values, top + 1], yticklabels=[*map(str, spec.values), f">{top}"],
