@@ -16,7 +16,8 @@ import argparse
 import json
 import platform
 import statistics
-import time
+
+from interleaved import make_step, time_rounds
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,21 +32,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds after one warm-up round")
     parser.add_argument("--json", metavar="PATH")
     return parser.parse_args(argv)
-
-
-def make_step(model, ids, labels):
-    import torch
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-
-    def step() -> float:
-        start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        model(input_ids=ids, labels=labels).loss.backward()
-        optimizer.step()
-        return time.perf_counter() - start
-
-    return step
 
 
 def build_all(args) -> dict:
@@ -73,13 +59,7 @@ def main(args) -> list[dict]:
     import torch
 
     runs = build_all(args)
-    times = {name: [] for name in runs}
-    for round_ in range(args.rounds + 1):
-        for name, (_, step) in runs.items():
-            seconds = step()
-            if round_:  # round 0 warms up
-                times[name].append(seconds)
-        print(f"round {round_} done", flush=True)
+    times = time_rounds({name: step for name, (_, step) in runs.items()}, args.rounds, progress=True)
     tokens = args.batch_size * args.length
     reference = tokens / statistics.median(times[f"{args.presets[0]} (preset)"])
     rows = [{"model": name, "params": model.num_parameters(), "tokens_per_s": tokens / statistics.median(times[name]),

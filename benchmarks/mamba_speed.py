@@ -19,7 +19,9 @@ import json
 import os
 import platform
 import statistics
-import time
+from functools import partial
+
+from interleaved import make_step, time_rounds
 
 RUNS = [("transformer", "transformer", "auto"), ("mamba", "mamba", "auto"), ("mamba, torch scan", "mamba", "torch"),
         ("mamba_negeig", "mamba_negeig", "auto"), ("mamba_negeig, torch scan", "mamba_negeig", "torch"),
@@ -35,22 +37,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds after one warm-up round")
     parser.add_argument("--json", metavar="PATH")
     return parser.parse_args(argv)
-
-
-def make_step(model, ids, labels, scan_mode: str):
-    import torch
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-
-    def step() -> float:
-        os.environ["HF_STATETRACK_SCAN"] = scan_mode
-        start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        model(input_ids=ids, labels=labels).loss.backward()
-        optimizer.step()
-        return time.perf_counter() - start
-
-    return step
 
 
 def saved_mib(model, ids, labels, scan_mode: str) -> float:
@@ -84,13 +70,9 @@ def measure(length: int, batch: int, args) -> list[dict]:
         torch.manual_seed(0)
         model = build_model(preset, vocab_size=65, num_labels=64, num_layers=args.num_layers,
                             hidden_size=args.hidden_size).train()
-        runs[label] = (make_step(model, ids, labels, mode), saved_mib(model, ids, labels, mode))
-    times = {label: [] for label in runs}
-    for round_ in range(args.rounds + 1):
-        for label, (step, _) in runs.items():
-            seconds = step()
-            if round_:  # round 0 warms up
-                times[label].append(seconds)
+        use_scan = partial(os.environ.__setitem__, "HF_STATETRACK_SCAN", mode)  # switched per step, untimed
+        runs[label] = (make_step(model, ids, labels, before=use_scan), saved_mib(model, ids, labels, mode))
+    times = time_rounds({label: step for label, (step, _) in runs.items()}, args.rounds)
     reference = statistics.median(times["transformer"])
     return [{"model": label, "length": length, "batch": batch, "ms": 1000 * statistics.median(t),
              "x_transformer": statistics.median(t) / reference, "tokens_per_s": batch * length / statistics.median(t),
