@@ -92,10 +92,7 @@ def with_length(point: Point, by: str | None) -> dict:
     that changes the length beside points that keep the base's)."""
     if not by or length_of(point.values, by) is not None:
         return point.values
-    value = point.raw
-    for part in by.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return {**point.values, by: value}
+    return {**point.values, by: flat(point.raw).get(by)}
 
 
 def search_point(spec: SearchSpec, point: Point, seeds: list[int], root: Path, run) -> tuple[dict, dict]:
