@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ..registry import Registry
-from ..results import Results, atomic_write, percent, table
+from ..results import Results, atomic_write, table
 from ..tasks import get_task
-from .grid import flat
+from .grid import flat, mean_std
 from .papers import GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_MAMBA
 from .search import column, length_of, point_model
 
@@ -92,13 +92,6 @@ def split_bin(results: Results, split: str) -> int | None:
     return list(BINS).index(first) if first in BINS else None
 
 
-def with_spread(values: list[float]) -> str:
-    """Mean ± std (ddof 1) over seeds, in percent; one seed has no spread to show."""
-    if len(values) < 2:
-        return percent(float(np.mean(values)))
-    return f"{percent(float(np.mean(values)))} ± {percent(float(np.std(values, ddof=1)))}"
-
-
 def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
     """Rows: languages; columns: layers x bins, "ours / paper" sequence accuracy % (ours: mean over seeds)."""
     cells: dict[str, dict] = {}
@@ -107,7 +100,7 @@ def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
             index = split_bin(runs[0], split)
             if index is None:
                 continue
-            ours = with_spread([r.splits[split]["sequence_accuracy"] for r in runs])
+            ours = mean_std([r.splits[split]["sequence_accuracy"] for r in runs])
             paper = SARROF_MAMBA.get(language, {}).get(layers, ())
             theirs = paper[index] if index < len(paper) and paper[index] is not None else None
             cells.setdefault(language, {})[(layers, index)] = f"{ours} / " + ("-" if theirs is None else f"{theirs:g}")

@@ -259,9 +259,10 @@ def test_sarrof_bins_are_read_from_the_lengths_of_each_split():
 
 def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
     """Sarrof cells read 'mean ± std / paper'; the negative-eigenvalue table has a std column (fake runs)."""
-    from hf_statetrack.experiments.reports import negative_eigenvalues, with_spread
+    from hf_statetrack.experiments.grid import mean_std
+    from hf_statetrack.experiments.reports import negative_eigenvalues
 
-    assert with_spread([0.5]) == "50.0" and with_spread([0.5, 1.0]) == "75.0 ± 35.4"
+    assert mean_std([0.5]) == "50.0" and mean_std([0.5, 1.0]) == "75.0 ± 35.4"
     fake_depth_runs(monkeypatch, {"Z2": 1})
     summary = run_sweep(write(tmp_path, sweep={"task.name": ["Z2"]}), seeds=2)
     text = negative_eigenvalues(tmp_path, summary, {})
