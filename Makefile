@@ -58,7 +58,7 @@ demo: setup
 
 # Every number an eval config quotes in its `# Measured:` block, re-run on its seeds (one thread per run;
 # about half an hour on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.
-# benchmarks/claims.py measure <config> writes a block (and the README table) from fresh runs.
+# benchmarks/claims.py measure <config> writes a block (and its table in docs/) from fresh runs.
 claims: setup
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/claims.py check
 
