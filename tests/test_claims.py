@@ -87,11 +87,12 @@ def test_tables_rewrite_docs_regions_from_the_blocks_without_runs(tmp_path, monk
     config = tmp_path / "x.yaml"
     measured = claims.collect([summary(0.995, 16), summary(0.9, 12)], seeds=[0, 1])
     config.write_text(claims.replace_block(CONFIG, claims.format_block(measured, "note")))
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "architectures.md").write_text("<!-- measured: eval_configs/x.yaml -->\nold\n<!-- /measured -->\n")
+    page = tmp_path / "docs" / "architectures.md"
+    page.parent.mkdir()
+    page.write_text("<!-- measured: eval_configs/x.yaml -->\nold\n<!-- /measured -->\n")
     monkeypatch.setattr(claims, "ROOT", tmp_path)
     claims.tables([config])
-    assert "| test sequence accuracy % | 47.4 ± 3.4 (45..49.8) |" in (tmp_path / "docs" / "architectures.md").read_text()
+    assert "| test sequence accuracy % | 47.4 ± 3.4 (45..49.8) |" in page.read_text()
 
 
 def test_docs_tables_match_the_configs_blocks():

@@ -29,7 +29,8 @@ def hf_home(tmp_path_factory):
             mp.setenv(var, str(value))
             if hasattr(evaluate.config, var):
                 mp.setattr(evaluate.config, var, True if var.endswith("OFFLINE") else value)
-        mp.setattr(sys, "path", list(sys.path))  # evaluate appends its modules cache to sys.path
+        # evaluate appends its modules cache to sys.path: drop one an earlier load (the package's doctests) added
+        mp.setattr(sys, "path", [p for p in sys.path if not os.path.isdir(os.path.join(p, "evaluate_modules"))])
         for name in [m for m in sys.modules if m.split(".")[0] == "evaluate_modules"]:
             mp.delitem(sys.modules, name)
         mp.chdir(workdir)
