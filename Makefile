@@ -12,19 +12,26 @@ TORCH_CPU ?= torch==2.13.0
 LATEST ?= .venv-latest
 TORCH_LATEST ?= $(TORCH_CPU)
 
-.PHONY: setup test test-ray test-latest lock demo lint bench claims clean
+.PHONY: setup test test-ray test-latest lock demo docs lint bench claims clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
 	$(PIP) install -q -c $(CONSTRAINTS) "$(TORCH_CPU)" || echo "note: $(TORCH_CPU) not available here; pip will choose torch"
-	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev]"
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[dev,docs]"
 	touch $@
 
 setup: $(VENV)/.installed
 
+# The tests, the package's doctests (pyproject: --doctest-modules) and the docs site, built strictly so that a
+# broken link or an API page whose object moved fails here.
 test: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# The documentation site (mkdocs.yml, docs/) into site/; `$(VENV)/bin/mkdocs serve` previews it while editing.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The Ray launcher's tests (they are skipped by `make test` when Ray is not installed): Ray is an optional extra,
 # too heavy for [dev] (their Ray part took 70 s on the loaded 2-core development machine).
@@ -51,7 +58,7 @@ demo: setup
 
 # Every number an eval config quotes in its `# Measured:` block, re-run on its seeds (one thread per run;
 # about half an hour on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.
-# benchmarks/claims.py measure <config> writes a block (and the README table) from fresh runs.
+# benchmarks/claims.py measure <config> writes a block (and its table in docs/) from fresh runs.
 claims: setup
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/claims.py check
 
@@ -69,4 +76,4 @@ bench: setup
 	$(PY) benchmarks/text_tasks.py
 
 clean:
-	rm -rf $(VENV) $(LATEST) build *.egg-info
+	rm -rf $(VENV) $(LATEST) build site *.egg-info

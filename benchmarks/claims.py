@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/claims.py measure eval_configs/a5-ids4.yaml --seeds 0 1 2   # runs, then writes
     .venv/bin/python benchmarks/claims.py write eval_configs/a5-ids4.yaml --seeds 0 1 2     # from existing runs
-    .venv/bin/python benchmarks/claims.py tables                      # README tables from the blocks, no runs
+    .venv/bin/python benchmarks/claims.py tables                      # docs tables from the blocks, no runs
     .venv/bin/python benchmarks/claims.py check                       # `make claims`: every config, re-run
     .venv/bin/python benchmarks/claims.py check --no-run              # compare runs already on disk
 
@@ -18,7 +18,7 @@ per-seed values in seed order, with mean and range as a trailing comment for the
 
 Metrics are ``<split>.<key>`` of the runs' `Results.splits` (accuracies in %, ``max_length_at_threshold``
 in positions), plus ``train.runtime_s`` (reported, never checked: it depends on the machine).
-`write` also regenerates every README region ``<!-- measured: eval_configs/<name>.yaml -->`` ..
+`write` also regenerates every docs region ``<!-- measured: eval_configs/<name>.yaml -->`` .. (in docs/*.md)
 ``<!-- /measured -->`` from the block: a table of mean ± std (min..max) over the seeds, one column per run;
 `tables` does only that, from the blocks already in the configs (no run is read or started).
 `check` re-runs the listed seeds and fails where a re-run's seed mean leaves the stated range
@@ -133,7 +133,7 @@ def markdown_table(measured: dict) -> list[str]:
     return lines
 
 
-def replace_readme_region(text: str, config: str, table: list[str]) -> str:
+def replace_region(text: str, config: str, table: list[str]) -> str:
     """Replace the lines between ``<!-- measured: config -->`` and the next ``<!-- /measured -->``."""
     pattern = re.compile(rf"(<!-- measured: {re.escape(config)} -->\n).*?(<!-- /measured -->)", re.S)
     return pattern.sub(lambda m: m.group(1) + "\n".join(table) + "\n" + m.group(2), text)
@@ -228,19 +228,22 @@ def write(config: Path, seeds: list[int], out: Path) -> None:
 
 
 def write_table(config: Path, measured: dict) -> str:
-    """Regenerate the config's README region from `measured`; says whether the README has one."""
-    readme, name = ROOT / "README.md", f"eval_configs/{config.name}"
-    text = readme.read_text()
-    readme.write_text(replace_readme_region(text, name, markdown_table(measured)))
-    return " and its README table" if f"measured: {name} " in text else ""
+    """Regenerate the config's region in the docs page that has one (docs/*.md); says which page, if any."""
+    name = f"eval_configs/{config.name}"
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text()
+        if f"measured: {name} " in text:
+            page.write_text(replace_region(text, name, markdown_table(measured)))
+            return f" and its table in {page.relative_to(ROOT)}"
+    return ""
 
 
 def tables(configs: list[Path]) -> None:
-    """Every README table from its config's Measured block as it stands: a new table format, no new number."""
+    """Every docs table from its config's Measured block as it stands: a new table format, no new number."""
     for config in configs:
         measured = parse_block(config.read_text())
         if measured is not None:
-            print(f"read the Measured block of {config}" + (write_table(config, measured) or ", no README table"))
+            print(f"read the Measured block of {config}" + (write_table(config, measured) or ", no docs table"))
 
 
 def check(configs: list[Path], out: Path, run: bool, tolerance: float, length_tolerance: float) -> int:

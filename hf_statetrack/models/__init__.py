@@ -6,7 +6,7 @@ happens at import).
 
 >>> from hf_statetrack.models import build_architecture, build_model
 >>> model = build_model("transformer", vocab_size=6, num_labels=6, num_layers=1, hidden_size=32)
->>> model = build_architecture("rwkv", vocab_size=6, num_labels=6, num_layers=1, hidden_size=32)
+>>> model = build_architecture("rwkv", vocab_size=6, num_labels=6, num_layers=2, hidden_size=32)
 """
 
 from . import mamba_tagging, recurrent, selective_scan, stock_heads  # noqa: F401  (registration)

@@ -31,7 +31,7 @@ from .architecture import ArchitectureConfig, ArchitectureForTokenClassification
 
 HEAD_WIDTH = 16
 # Tried on CPU with these defaults: every one trains (tests/models/test_architectures.py runs a step of each,
-# benchmarks/architectures.py times them); the README's matrix lists them with those that are refused.
+# benchmarks/architectures.py times them); docs/architectures.md's matrix lists them with those that are refused.
 CPU_ARCHITECTURES = (
     "llama", "gpt2", "gpt_neox", "gemma3_text", "bert", "mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm",
     "recurrent_gemma", "lfm2", "lfm2_moe", "minimax", "qwen3_next", "qwen3_5_text", "olmo_hybrid", "kimi_linear",

@@ -29,7 +29,8 @@ def hf_home(tmp_path_factory):
             mp.setenv(var, str(value))
             if hasattr(evaluate.config, var):
                 mp.setattr(evaluate.config, var, True if var.endswith("OFFLINE") else value)
-        mp.setattr(sys, "path", list(sys.path))  # evaluate appends its modules cache to sys.path
+        # evaluate appends its modules cache to sys.path: drop one an earlier load (the package's doctests) added
+        mp.setattr(sys, "path", [p for p in sys.path if not os.path.isdir(os.path.join(p, "evaluate_modules"))])
         for name in [m for m in sys.modules if m.split(".")[0] == "evaluate_modules"]:
             mp.delitem(sys.modules, name)
         mp.chdir(workdir)
@@ -63,7 +64,8 @@ def test_metric_card_and_package_doctests(hf_home):
 
     card = doctest.testfile(os.path.join(METRIC_PATH, "README.md"), module_relative=False)
     assert card.attempted > 5 and card.failed == 0
-    assert doctest.testmod(hf_statetrack.metrics).failed == 0
+    package = doctest.testmod(hf_statetrack.metrics)
+    assert package.attempted > 0 and package.failed == 0
 
 
 def test_metric_card_front_matter():

@@ -105,4 +105,5 @@ def test_docstring_examples():
 
     from hf_statetrack.text import render, tokenize
 
-    assert doctest.testmod(render).failed == 0 and doctest.testmod(tokenize).failed == 0
+    result = doctest.testmod(render)
+    assert result.attempted > 0 and result.failed == 0 and doctest.testmod(tokenize).failed == 0
