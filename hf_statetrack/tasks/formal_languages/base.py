@@ -85,6 +85,23 @@ class FormalLanguageTask(Task):
         ids = ids if self.projection is None else self.project(ids)
         return [self.label_vocab[i] for i in ids]
 
+    def target_ids(self, line: str) -> list[int]:
+        """A target line in Sarrof et al.'s file format (one chunk per position, e.g. a k-hot bit vector) -> class ids
+        of this framing, for the metric; a chunk that is no label (a predicted bit pattern that never occurs) -> -1,
+        which matches no reference.
+
+        >>> from hf_statetrack import get_task
+        >>> get_task("shuffle2", label_framing="sarrof").target_ids("10111000")  # classes 00 01 10 11
+        [2, 3, 2, 0]
+        """
+        width = len(self.label_vocab[0])
+        if self.label_framing == "continuation" or len(line) % width:
+            raise StateTrackError(f"{self.name}: target_ids reads a line of {width}-character chunks in a Sarrof "
+                                  f"framing (label_framing='sarrof'), got {len(line)} characters with "
+                                  f"label_framing={self.label_framing!r}")
+        index = {label: i for i, label in enumerate(self.label_vocab)}
+        return [index.get(line[i:i + width], -1) for i in range(0, len(line), width)]
+
     def _string_labels(self, ids: np.ndarray) -> np.ndarray:
         """Labels of one given string (before `projection`), computed symbol by symbol: the reference `_sample`'s
         labels are tested against."""
