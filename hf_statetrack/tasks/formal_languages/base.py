@@ -37,6 +37,7 @@ class FormalLanguageTask(Task):
     protocol: ClassVar[dict] = {"train_length": (1, 50), "test_length": (51, 100)}  # Sarrof et al. 2024 bins
     alphabet: tuple[str, ...]
     label_framing: str = "continuation"  # or "sarrof" / "sarrof_as_published" (see `framing`)
+    optional_params: ClassVar[tuple[str, ...]] = ("label_framing",)  # in `params` only when not the default
     # continuation class id -> class id of label_framing; None: the labels `_sample` gives are already final
     projection: np.ndarray | None = None
     continuation_vocab: list[str]  # label_vocab of the continuation framing (= label_vocab when it is the framing)

@@ -133,6 +133,7 @@ class ShuffleTask(ContinuationTask):
 
     level = "cs"  # Shuffle-2 ∩ (*[*)*]* = (^n [^m )^n ]^m, not context-free
     length_step = 2
+    optional_params = ("nested", "label_framing")
 
     def __init__(self, pairs: int, nested: bool = False, label_framing: str = "continuation"):
         if not isinstance(nested, (bool, np.bool_)):
@@ -212,6 +213,7 @@ class Dyck1Task(ShuffleTask):
     """
 
     level = "dcf"
+    optional_params = ("label_framing",)
     summary = "Dyck-1, balanced strings over ( )"
     sampling = ("uniform over the balanced strings of the given (even) length, exactly, by counting the walks "
                 "(position, depth); Bhattamishra et al. drew from a PCFG instead")
@@ -361,6 +363,7 @@ class BoundedDyckTask(ContinuationTask):
     """
 
     level = "regular"
+    optional_params = ()
     star_free = True  # a word pops one fixed sequence and pushes another: its powers fail or repeat (aperiodic)
     length_step = 2
     extra_columns = ("closing_target",)
