@@ -6,6 +6,10 @@ the language. The set is written as a sorted string of symbols with ``$`` last (
 ``"$"``), and ``label_vocab`` lists the sets that can occur. This covers both framings of the
 literature: next-symbol prediction (the k-hot set, Bhattamishra et al. 2020, Sarrof et al. 2024)
 and membership (``$`` in the label at the last position). Every input is a string in the language.
+
+``label_framing="sarrof"`` replaces each set by the coarser target Sarrof et al. 2024 train on (a membership
+bit, next-symbol bits without ``$``, ...), a projection of it: see `framing`. `labels_of` labels one given
+string, symbol by symbol: the reference the samplers are tested against.
 """
 
 from __future__ import annotations

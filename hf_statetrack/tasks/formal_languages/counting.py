@@ -209,3 +209,15 @@ def sample_dyck_k(rng: np.random.Generator, lengths: np.ndarray, k: int) -> np.n
     cdf = move_cdf(walk_counts(deltas, width, width // 2 + 1), deltas)
     moves, depths = sample_walks(rng, cdf, deltas, lengths, start=0)
     return typed_brackets(moves, depths, lengths, k, width // 2 + 1)[0]
+
+
+def type_depths(tokens: np.ndarray, pairs: int) -> np.ndarray:
+    """(T, N) tokens (open_i = 2i, close_i = 2i + 1) -> (T, N, pairs) brackets of each type open after each position."""
+    opens = 2 * np.arange(pairs)
+    steps = (tokens[..., None] == opens).astype(np.int64) - (tokens[..., None] == opens + 1)  # (T, N, pairs)
+    return np.cumsum(steps, axis=0)
+
+
+def open_masks(tokens: np.ndarray, pairs: int) -> np.ndarray:
+    """(T, N) tokens -> (T, N) masks: bit i set while type i has a bracket open (as `sample_shuffle` returns)."""
+    return ((type_depths(tokens, pairs) > 0) << np.arange(pairs)).sum(axis=-1)

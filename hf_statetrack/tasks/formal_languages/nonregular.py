@@ -22,8 +22,18 @@ from ...errors import StateTrackError
 from ..base import IGNORE, Batch
 from ..registry import register_task
 from .base import END, FormalLanguageTask, continuation_label, label_order
-from .counting import (catalan, move_cdf, sample_dyck_k, sample_shuffle, sample_walks, shuffle_count, typed_brackets,
-                       walk_counts)
+from .counting import (
+    catalan,
+    move_cdf,
+    open_masks,
+    sample_dyck_k,
+    sample_shuffle,
+    sample_walks,
+    shuffle_count,
+    type_depths,
+    typed_brackets,
+    walk_counts,
+)
 from .framing import apply_framing
 
 PAPERS = "Bhattamishra et al. 2020; Sarrof et al. 2024"
@@ -125,7 +135,9 @@ def _pad(values_tn: np.ndarray, lengths: np.ndarray, fill: int = IGNORE) -> np.n
 class ShuffleTask(ContinuationTask):
     """Shuffle-k: strings over k bracket pairs in which every bracket type, read on its own, is Dyck-1.
 
-    Rows: uniform over the strings of each (even) length, exactly (`counting.sample_shuffle`). Example (Shuffle-2)::
+    Rows: uniform over the strings of each (even) length, exactly (`counting.sample_shuffle`); with ``nested=True``
+    uniform over the properly nested ones only (Dyck-k words, `counting.sample_dyck_k`), as Sarrof et al.'s
+    published data. Example (Shuffle-2)::
 
         input : (    [    )    ]
         label : ()[  ()[] ([]  ([$        # "]" may come only while a "[" is open; "$" once all are closed
@@ -190,17 +202,6 @@ class ShuffleTask(ContinuationTask):
             raise StateTrackError(f"{self.name}: a bracket closes at position {np.argmax((depths < 0).any(-1)) + 1} "
                                   "with none of its type open")
         return self._label_of_mask[open_masks(ids[:, None], self.pairs)[:, 0]]
-
-
-def type_depths(tokens: np.ndarray, pairs: int) -> np.ndarray:
-    """(T, N) tokens (open_i = 2i, close_i = 2i + 1) -> (T, N, pairs) brackets of each type open after each position."""
-    steps = (tokens[..., None] == 2 * np.arange(pairs)).astype(np.int64) - (tokens[..., None] == 2 * np.arange(pairs) + 1)
-    return np.cumsum(steps, axis=0)
-
-
-def open_masks(tokens: np.ndarray, pairs: int) -> np.ndarray:
-    """(T, N) tokens -> (T, N) masks: bit i set while type i has a bracket open (as `sample_shuffle` returns)."""
-    return ((type_depths(tokens, pairs) > 0) << np.arange(pairs)).sum(axis=-1)
 
 
 class Dyck1Task(ShuffleTask):
