@@ -12,7 +12,7 @@ one source of truth::
                 Boolean-3/5                                   language, else 0
     next        Tomita 1-4, 7; {a,b}*d{b,c}*; D_n             one bit per symbol of    Tomita: "1$" -> "01";
                                                               the alphabet, no end bit {a,b}*d{b,c}*: "abd" -> "1101"
-    close       Dyck-1, Shuffle-k                             one bit per bracket type Shuffle-2: "()[]" -> "01"
+    close       Dyck-1, Shuffle-k                             one bit per bracket type Shuffle-2: "([]" -> "01"
                                                               ("its close may follow")
     letter      a^n b^n, a^n b^n c^n, a^n b^n c^n d^n         "a" in the a-block, then "ab" -> "a", "c" -> "c",
                                                               the one letter allowed,  "$" -> "T"
