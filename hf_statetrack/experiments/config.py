@@ -299,7 +299,8 @@ def lora_config(raw):
 def check_task_section(task: dict) -> dict:
     if "name" not in task:
         raise StateTrackError("task.name is missing: name a task, e.g. task: {name: S5, ...}")
-    task_params = set(get_task(task["name"]).params)
+    default = get_task(task["name"])  # params lists its parameters; optional_params those shown only when set
+    task_params = set(default.params) | set(getattr(default, "optional_params", ()))
     for key in task:
         if key not in COMMON_TASK_KEYS and key not in task_params:
             raise unknown_key_error("task", key, [*COMMON_TASK_KEYS, *task_params])

@@ -58,9 +58,8 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     search = SearchSpec.from_raw(raw["search"], raw.get("sweep") or {}) if raw.get("search") else None
     runs = search.expand(points) if search else points
     root = sweep_root(raw)
-    lines = [f"{point.name} seed {seed}" for point in runs for seed in seed_values]
-    for point in runs:  # the configs of every run are valid before anything trains
-        point.config(root, seed_values[0])
+    facts = {point.name: data_facts(point.config(root, seed_values[0])) for point in runs}  # every config is valid
+    lines = [f"{point.name} seed {seed}  ({facts[point.name]})" for point in runs for seed in seed_values]
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"
@@ -69,6 +68,14 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
         minutes = len(lines) * estimate / 60
         summary += f"; measured about {estimate:g} s per run on 2 CPU cores: {bound}{minutes:.0f} min"
     return "\n".join([*lines, summary, f"outputs: {root}/"])
+
+
+def data_facts(cfg) -> str:
+    """"10000 training strings of lengths 1-50; test 2000 per bin: 1-50, 51-100": what a run trains and tests on."""
+    params = cfg.generation_params()
+    spans = ", ".join(f"{lo}-{hi}" for lo, hi in cfg.test_ranges().values())
+    return (f"{params.num_train} training strings of lengths {params.train_length[0]}-{params.train_length[1]}; "
+            f"test {params.num_test} per bin: {spans}")
 
 
 def reproduce(name: str, scale: str = "cpu", seeds: int | None = None, overrides: list[str] = (),

@@ -39,6 +39,7 @@ class DFA:
         if self.table.shape != (len(self.accepting), len(self.alphabet)):
             raise ValueError(f"table shape {self.table.shape} does not match {len(self.accepting)} states x "
                              f"{len(self.alphabet)} symbols")
+        self.names: list = list(range(len(self.accepting)))  # from_rules puts its own state names here
         self.live = self._live_states()
         self.allowed_next = self.live[self.table]  # (S, A): c keeps a string of the language reachable
         self._counts = [self.accepting.astype(object) * 1]  # _counts[k][s] = N_k(s), Python ints
@@ -67,7 +68,10 @@ class DFA:
             dead = len(order)
             table = np.vstack([np.where(table < 0, dead, table), np.full((1, len(alphabet)), dead)])
             accepting.append(False)
-        return cls(alphabet, table, accepting)
+            order.append(None)
+        dfa = cls(alphabet, table, accepting)
+        dfa.names = order  # names[s]: the rule state numbered s (None for the dead sink)
+        return dfa
 
     @property
     def num_states(self) -> int:

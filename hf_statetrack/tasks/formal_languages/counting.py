@@ -178,3 +178,46 @@ def sample_shuffle(rng: np.random.Generator, lengths: np.ndarray, pairs: int):
         open_mask[:a] = np.where(d > 0, open_mask[:a] | bit, open_mask[:a] & ~bit)
         tokens[t, :a], masks[t, :a] = 2 * kind + ~opens, open_mask[:a]
     return tokens, masks
+
+
+def typed_brackets(moves: np.ndarray, depths: np.ndarray, lengths: np.ndarray, k: int, m: int):
+    """Tokens of a walk over moves 0..k-1 (open that type) and k (close the bracket on top), and the open type on
+    top after each step; (T, N) each, rows sorted by decreasing length, depth at most `m`."""
+    width, n = moves.shape
+    stack = np.zeros((n, m + 1), dtype=np.int16)  # stack[i, d]: type opened at depth d+1; column m scratch
+    tokens, tops = np.zeros((width, n), dtype=np.int16), np.zeros((width, n), dtype=np.int16)
+    all_rows = np.arange(n)
+    for t, a in enumerate(active_rows(lengths, width)):
+        rows, move, depth = all_rows[:a], moves[t, :a], depths[t, :a]
+        opening = move < k
+        kind = np.where(opening, move, stack[rows, depth])  # before a close the top sat at index depth
+        stack[rows, np.where(opening, depth - 1, m)] = kind
+        tokens[t, :a] = 2 * kind + ~opening
+        tops[t, :a] = stack[rows, np.maximum(depth - 1, 0)]
+    return tokens, tops
+
+
+def sample_dyck_k(rng: np.random.Generator, lengths: np.ndarray, k: int) -> np.ndarray:
+    """Uniform Dyck-k words (k bracket types, properly nested) of the given even lengths, sorted decreasing: (T, N).
+
+    A word is a Dyck-1 walk with each opening step given one of k types (the closing step closes the one on
+    top), so counting walks with an opening step weighted by k draws every word of a length with the same
+    probability: the words with m pairs are Catalan(m) k^m, as many per shape.
+    """
+    width = int(lengths.max(initial=0))
+    deltas = (1,) * k + (-1,)
+    cdf = move_cdf(walk_counts(deltas, width, width // 2 + 1), deltas)
+    moves, depths = sample_walks(rng, cdf, deltas, lengths, start=0)
+    return typed_brackets(moves, depths, lengths, k, width // 2 + 1)[0]
+
+
+def type_depths(tokens: np.ndarray, pairs: int) -> np.ndarray:
+    """(T, N) tokens (open_i = 2i, close_i = 2i + 1) -> (T, N, pairs) brackets of each type open after each position."""
+    opens = 2 * np.arange(pairs)
+    steps = (tokens[..., None] == opens).astype(np.int64) - (tokens[..., None] == opens + 1)  # (T, N, pairs)
+    return np.cumsum(steps, axis=0)
+
+
+def open_masks(tokens: np.ndarray, pairs: int) -> np.ndarray:
+    """(T, N) tokens -> (T, N) masks: bit i set while type i has a bracket open (as `sample_shuffle` returns)."""
+    return ((type_depths(tokens, pairs) > 0) << np.arange(pairs)).sum(axis=-1)

@@ -22,7 +22,19 @@ from ...errors import StateTrackError
 from ..base import IGNORE, Batch
 from ..registry import register_task
 from .base import END, FormalLanguageTask, continuation_label, label_order
-from .counting import active_rows, move_cdf, sample_shuffle, sample_walks, shuffle_count, walk_counts
+from .counting import (
+    catalan,
+    move_cdf,
+    open_masks,
+    sample_dyck_k,
+    sample_shuffle,
+    sample_walks,
+    shuffle_count,
+    type_depths,
+    typed_brackets,
+    walk_counts,
+)
+from .framing import apply_framing
 
 PAPERS = "Bhattamishra et al. 2020; Sarrof et al. 2024"
 BRACKET_PAIRS = ("()", "[]", "{}", "<>", "+-", "ab", "xo")  # Bhattamishra et al.'s pairs, in their order
@@ -48,7 +60,7 @@ class ContinuationTask(FormalLanguageTask):
 
     @property
     def params(self) -> dict:
-        return {}
+        return self.framing_params
 
     def properties(self) -> dict:
         return {"regular": self.level == "regular", "context_free": self.level != "cs", "star_free": self.star_free}
@@ -63,7 +75,7 @@ class ContinuationTask(FormalLanguageTask):
     def num_strings(self, length: int) -> int:
         return self._count(length) if length >= 1 and length % self.length_step == 0 else 0
 
-    def sample(self, rng: np.random.Generator, lengths: np.ndarray) -> Batch:
+    def _sample(self, rng: np.random.Generator, lengths: np.ndarray) -> Batch:
         lengths = np.asarray(lengths, dtype=np.int64)
         bad = lengths[(lengths < 1) | (lengths % self.length_step != 0)]
         if len(bad):
@@ -93,7 +105,8 @@ class ContinuationTask(FormalLanguageTask):
         lines = [
             f"{self.name}: {self.summary} ({self.level}; {self.source})",
             f"family: {self.family}; vocab: {' '.join(self.vocab)}; label sets: {label_sets}",
-            f"labels: at position t the symbols that may follow x_1..x_t, plus {END} when x_1..x_t is in the language",
+            self._labels_line(f"labels: at position t the symbols that may follow x_1..x_t, plus {END} when x_1..x_t "
+                              "is in the language"),
             *self._notes(),
             f"sampling: {self.sampling}",
             f"lengths: {every} from {self.length_step}; protocol: train "
@@ -122,7 +135,9 @@ def _pad(values_tn: np.ndarray, lengths: np.ndarray, fill: int = IGNORE) -> np.n
 class ShuffleTask(ContinuationTask):
     """Shuffle-k: strings over k bracket pairs in which every bracket type, read on its own, is Dyck-1.
 
-    Rows: uniform over the strings of each (even) length, exactly (`counting.sample_shuffle`). Example (Shuffle-2)::
+    Rows: uniform over the strings of each (even) length, exactly (`counting.sample_shuffle`); with ``nested=True``
+    uniform over the properly nested ones only (Dyck-k words, `counting.sample_dyck_k`), as Sarrof et al.'s
+    published data. Example (Shuffle-2)::
 
         input : (    [    )    ]
         label : ()[  ()[] ([]  ([$        # "]" may come only while a "[" is open; "$" once all are closed
@@ -130,9 +145,12 @@ class ShuffleTask(ContinuationTask):
 
     level = "cs"  # Shuffle-2 ∩ (*[*)*]* = (^n [^m )^n ]^m, not context-free
     length_step = 2
+    optional_params = ("nested", "label_framing")
 
-    def __init__(self, pairs: int):
-        self.pairs = pairs
+    def __init__(self, pairs: int, nested: bool = False, label_framing: str = "continuation"):
+        if not isinstance(nested, (bool, np.bool_)):
+            raise StateTrackError(f"shuffle{pairs}: nested must be True or False, got {nested!r}")
+        self.pairs, self.nested = pairs, bool(nested)
         self.name = "dyck1" if pairs == 1 else f"shuffle{pairs}"
         self.vocab = [c for pair in BRACKET_PAIRS[:pairs] for c in pair]  # open_i = 2i, close_i = 2i + 1
         opens = self.vocab[0::2]
@@ -140,23 +158,50 @@ class ShuffleTask(ContinuationTask):
                   for mask in range(2**pairs)]
         self.label_vocab = label_order(labels)
         self._label_of_mask = np.array([self.label_vocab.index(label) for label in labels], dtype=np.int16)
+        apply_framing(self, label_framing, "close", "".join(self.vocab[1::2]))
+
+    @property
+    def params(self) -> dict:
+        return {**({"nested": True} if self.nested else {}), **self.framing_params}
 
     @property
     def summary(self) -> str:
         return (f"Shuffle-{self.pairs}, interleavings of Dyck-1 over {' '.join(BRACKET_PAIRS[:self.pairs])}: "
-                "each bracket type balanced on its own")
+                "each bracket type balanced on its own" + (" (nested=True: only properly nested strings)"
+                                                           if self.nested else ""))
 
-    sampling = ("uniform over the strings of the given length, exactly: the pairs per type drawn with probability "
+    @property
+    def sampling(self) -> str:
+        return self._NESTED_SAMPLING if self.nested else self._SAMPLING
+
+    _NESTED_SAMPLING = ("nested=True: uniform over the properly nested strings (Dyck-k words, k bracket types) of the "
+                        "given length, exactly: a uniform Dyck-1 shape (counting the walks) and a uniform type for "
+                        "each bracket pair, since every shape with m pairs has k^m typings. Sarrof et al.'s published "
+                        "Shuffle data is nested only (its grammar S -> (_i S )_i | SS | ε never interleaves)")
+    _SAMPLING = ("uniform over the strings of the given length, exactly: the pairs per type drawn with probability "
                 "∝ multinomial × ∏ Catalan, a uniform interleaving of the types and a uniform Dyck-1 word per type. "
                 "(Bhattamishra et al. drew from the grammar S -> (_i S )_i | SS | ε, which gives only well-nested "
                 "strings, a subset of Shuffle-k.)")
 
     def _count(self, length: int) -> int:
+        if self.nested:
+            return catalan(length // 2) * self.pairs ** (length // 2)
         return shuffle_count(self.pairs, length)
 
     def _sample_sorted(self, rng, lengths):
-        tokens, masks = sample_shuffle(rng, lengths, self.pairs)
+        if self.nested:
+            tokens = sample_dyck_k(rng, lengths, self.pairs)
+            masks = open_masks(tokens, self.pairs)
+        else:
+            tokens, masks = sample_shuffle(rng, lengths, self.pairs)
         return tokens, _pad(self._label_of_mask[masks], lengths), {}
+
+    def _string_labels(self, ids):
+        depths = type_depths(ids[:, None], self.pairs)  # (T, 1, pairs)
+        if (depths < 0).any():
+            raise StateTrackError(f"{self.name}: a bracket closes at position {np.argmax((depths < 0).any(-1)) + 1} "
+                                  "with none of its type open")
+        return self._label_of_mask[open_masks(ids[:, None], self.pairs)[:, 0]]
 
 
 class Dyck1Task(ShuffleTask):
@@ -169,12 +214,13 @@ class Dyck1Task(ShuffleTask):
     """
 
     level = "dcf"
+    optional_params = ("label_framing",)
     summary = "Dyck-1, balanced strings over ( )"
     sampling = ("uniform over the balanced strings of the given (even) length, exactly, by counting the walks "
                 "(position, depth); Bhattamishra et al. drew from a PCFG instead")
 
-    def __init__(self):
-        super().__init__(pairs=1)
+    def __init__(self, label_framing: str = "continuation"):
+        super().__init__(pairs=1, label_framing=label_framing)
 
 
 class BooleanTask(ContinuationTask):
@@ -191,7 +237,7 @@ class BooleanTask(ContinuationTask):
 
     level = "dcf"
 
-    def __init__(self, arity: int):
+    def __init__(self, arity: int, label_framing: str = "continuation"):
         self.arity = arity
         self.name = f"boolean{arity}"
         self.vocab = ["0", "1", *OPERATORS[:arity]]
@@ -200,6 +246,7 @@ class BooleanTask(ContinuationTask):
         self.label_vocab = label_order([continuation_label(self.vocab, False), END])
         self._open_id, self._end_id = (self.label_vocab.index(continuation_label(self.vocab, False)),
                                        self.label_vocab.index(END))
+        apply_framing(self, label_framing, "membership", "")
 
     @property
     def summary(self) -> str:
@@ -220,6 +267,12 @@ class BooleanTask(ContinuationTask):
         tokens, owed = sample_walks(rng, cdf, self.deltas, lengths, start=1)
         return tokens, _pad(np.where(owed > 0, self._open_id, self._end_id), lengths), {}
 
+    def _string_labels(self, ids):
+        owed = 1 + np.cumsum(np.asarray(self.deltas)[ids])
+        if (owed[:-1] <= 0).any() or owed[-1] != 0:
+            raise StateTrackError(f"{self.name}: the string is not one well-formed expression")
+        return np.where(owed > 0, self._open_id, self._end_id)
+
 
 class CountingTask(ContinuationTask):
     """a^n b^n .., n >= 1: one string per valid length, so `sample` is deterministic.
@@ -234,10 +287,11 @@ class CountingTask(ContinuationTask):
     letters: ClassVar[str]
     sampling = "the one string of the given length (deterministic); lengths are multiples of the number of letters"
 
-    def __init__(self):
+    def __init__(self, label_framing: str = "continuation"):
         self.name = "".join(f"{c}n" for c in self.letters)
         self.vocab = list(self.letters)
         self.label_vocab = label_order(["ab", *self.letters[1:], END])
+        apply_framing(self, label_framing, "letter_first", self.letters)
 
     @property
     def summary(self) -> str:
@@ -257,7 +311,7 @@ class CountingTask(ContinuationTask):
         after = ["ab"] * n  # after a^i: another a, or the first b
         for letter, following in zip(self.letters[1:], [*self.letters[2:], END]):
             after += [letter] * (n - 1) + [following]  # inside a block: the same letter; after it: the next
-        labels[:len(after)] = [self.label_vocab.index(x) for x in after]
+        labels[:len(after)] = [self.continuation_vocab.index(x) for x in after]
         return tokens, labels
 
     def _sample_sorted(self, rng, lengths):
@@ -265,6 +319,12 @@ class CountingTask(ContinuationTask):
         distinct, which = np.unique(lengths, return_inverse=True)
         tokens, labels = zip(*(self._string(int(length) // len(self.letters), width) for length in distinct))
         return np.stack(tokens, axis=1)[:, which], np.stack(labels, axis=1)[:, which], {}
+
+    def _string_labels(self, ids):
+        tokens, labels = self._string(len(ids) // len(self.letters), len(ids))
+        if len(ids) % len(self.letters) or (tokens != ids).any():
+            raise StateTrackError(f"{self.name}: the string is not {' '.join(f'{c}^n' for c in self.letters)}")
+        return labels.astype(np.int64)
 
 
 class AnBnTask(CountingTask):
@@ -304,6 +364,7 @@ class BoundedDyckTask(ContinuationTask):
     """
 
     level = "regular"
+    optional_params = ()
     star_free = True  # a word pops one fixed sequence and pushes another: its powers fail or repeat (aperiodic)
     length_step = 2
     extra_columns = ("closing_target",)
@@ -346,27 +407,12 @@ class BoundedDyckTask(ContinuationTask):
         width = int(lengths[0]) if len(lengths) else 0
         cdf = move_cdf(walk_counts(self.deltas, width, self.m), self.deltas)
         moves, depths = sample_walks(rng, cdf, self.deltas, lengths, start=0)
-        tokens, tops = self._brackets(moves, depths, lengths)
+        tokens, tops = typed_brackets(moves, depths, lengths, self.k, self.m)
         category = (depths > 0).astype(np.int64) + (depths == self.m)
         labels = _pad(self._label_table[category, tops], lengths)
         following = np.zeros_like(tokens)  # the next token; 0 (an opening bracket) past the end
         following[:-1] = tokens[1:]
         return tokens, labels, {"closing_target": np.where(following % 2 == 1, following, IGNORE).astype(np.int16)}
-
-    def _brackets(self, moves: np.ndarray, depths: np.ndarray, lengths: np.ndarray):
-        """Tokens of the walk (a closing step closes the bracket on top) and the open type on top after each."""
-        width, n = moves.shape
-        stack = np.zeros((n, self.m + 1), dtype=np.int16)  # stack[i, d]: type opened at depth d+1; column m scratch
-        tokens, tops = np.zeros((width, n), dtype=np.int16), np.zeros((width, n), dtype=np.int16)
-        all_rows = np.arange(n)
-        for t, a in enumerate(active_rows(lengths, width)):
-            rows, move, depth = all_rows[:a], moves[t, :a], depths[t, :a]
-            opening = move < self.k
-            kind = np.where(opening, move, stack[rows, depth])  # before a close the top sat at index depth
-            stack[rows, np.where(opening, depth - 1, self.m)] = kind
-            tokens[t, :a] = 2 * kind + ~opening
-            tops[t, :a] = stack[rows, np.maximum(depth - 1, 0)]
-        return tokens, tops
 
 
 register_task("dyck1", Dyck1Task)

@@ -26,6 +26,7 @@ from ..base import IGNORE, Batch
 from ..registry import register_task
 from .automata import DFA
 from .base import FormalLanguageTask, continuation_label, label_order
+from .framing import apply_framing, describe_framing, symbol_bits
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ def cycle(word: str) -> dict:
     return dict(alphabet="".join(sorted(set(word))), start=0, accept=lambda p: p == 0,
                 step=lambda p, c: (p + 1) % len(word) if c == word[p] else None)
 
+
+# Sarrof et al.'s target for each language (see `framing`); "next" for the others
+SARROF_KINDS = {"tomita5": "membership", "tomita6": "membership", "parity": "membership", "aa_star": "membership",
+                "aaaa_star": "membership", "abab_star": "membership", "abcde_star": "letter", "zero_one_two": "end"}
+# the states Sarrof et al.'s Tomita-3 automaton wrongly treats as dead (their q3 = our OO, repaired by one more 0)
+PUBLISHED_DEAD = {"tomita3": ("OO",)}
 
 # Tomita 3 as in Bhattamishra et al. and Sarrof et al.: E = no open odd 1-block (start, in 0s, or in an
 # even 1-block), O = in an odd 1-block, OO = odd 1-block then odd 0-block, OE = odd 1-block then even
@@ -117,10 +124,10 @@ class RegularLanguageTask(FormalLanguageTask):
 
     level = "regular"
 
-    def __init__(self, language: str):
-        self._init_language(language, LANGUAGES[language])
+    def __init__(self, language: str, label_framing: str = "continuation"):
+        self._init_language(language, LANGUAGES[language], label_framing)
 
-    def _init_language(self, name: str, language: Language) -> None:
+    def _init_language(self, name: str, language: Language, label_framing: str = "continuation") -> None:
         self.name, self.language, self.dfa = name, language, language.dfa()
         self.alphabet = tuple(language.alphabet)
         self.vocab = list(self.alphabet)
@@ -132,10 +139,26 @@ class RegularLanguageTask(FormalLanguageTask):
         self._state_label = np.full(dfa.num_states, IGNORE, dtype=np.int32)  # dead states never occur in a row
         for s, label in labels.items():
             self._state_label[s] = self.label_vocab.index(label)
+        apply_framing(self, label_framing, SARROF_KINDS.get(name, "next"), language.alphabet)
+        if self.label_framing == "sarrof_as_published":
+            self._publish(list(labels), PUBLISHED_DEAD[name])
+
+    def _publish(self, states: list[int], dead_names: tuple) -> None:
+        """Label each state with the peer's next-symbol bits, computed with `dead_names` treated as dead too: no
+        longer a function of our continuation set, so `projection` is dropped and the states label directly."""
+        live = self.dfa.live & ~np.isin(np.arange(self.dfa.num_states), [self.dfa.names.index(n) for n in dead_names])
+        bits = symbol_bits(self.alphabet)
+        targets = {s: bits(continuation_label([c for c, nxt in zip(self.alphabet, self.dfa.table[s]) if live[nxt]],
+                                              False)) for s in states}
+        self.label_vocab = sorted(set(targets.values()))
+        for s, target in targets.items():
+            self._state_label[s] = self.label_vocab.index(target)
+        self.projection = None
+        self._framing_text = describe_framing("sarrof_as_published", "next", self.language.alphabet, self.label_vocab)
 
     @property
     def params(self) -> dict:
-        return {}
+        return self.framing_params
 
     def properties(self) -> dict:
         return {"regular": True, "star_free": self.language.star_free}
@@ -147,7 +170,7 @@ class RegularLanguageTask(FormalLanguageTask):
     def num_strings(self, length: int) -> int:
         return self.dfa.num_strings(length)
 
-    def sample(self, rng: np.random.Generator, lengths: np.ndarray) -> Batch:
+    def _sample(self, rng: np.random.Generator, lengths: np.ndarray) -> Batch:
         """Each row: a string drawn uniformly from all strings of the language of that row's length."""
         lengths = np.asarray(lengths)
         symbols_tn, states_tn = self.dfa.sample(rng, lengths)
@@ -155,6 +178,15 @@ class RegularLanguageTask(FormalLanguageTask):
         if (lengths != len(labels_tn)).any():
             labels_tn[np.arange(len(labels_tn))[:, None] >= lengths] = IGNORE  # padding
         return Batch(symbols_tn.T, labels_tn.T, lengths, lengths)
+
+    def _string_labels(self, ids: np.ndarray) -> np.ndarray:
+        state, labels = 0, []
+        for x in ids:
+            state = self.dfa.table[state, x]
+            if self._state_label[state] == IGNORE:
+                raise StateTrackError(f"{self.name}: the string leaves the language at position {len(labels) + 1}")
+            labels.append(self._state_label[state])
+        return np.array(labels, dtype=np.int64)
 
     def one_line(self) -> str:
         kind = "star-free" if self.language.star_free else "not star-free"
@@ -167,8 +199,9 @@ class RegularLanguageTask(FormalLanguageTask):
         lines = [
             f"{self.name}: {what} (regular, {'' if lang.star_free else 'not '}star-free)",
             f"family: {self.family}; vocab: {' '.join(self.vocab)} (token i = vocab[i], no special tokens)",
-            f"labels: the symbols that may come next (x_1..x_t c can still be completed), plus $ if x_1..x_t is in the "
-            f"language; {len(self.label_vocab)} classes: {' '.join(self.label_vocab)}",
+            self._labels_line(f"labels: the symbols that may come next (x_1..x_t c can still be completed), plus $ if "
+                              f"x_1..x_t is in the language; {len(self.label_vocab)} classes: "
+                              f"{' '.join(self.label_vocab)}"),
             f"rows: a string drawn uniformly from all strings of the language of the row's length (exact, by "
             f"counting DFA paths); strings of length {near10}: {approx(self.num_strings(near10))}, of length "
             f"{near50}: {approx(self.num_strings(near50))}",
@@ -201,27 +234,27 @@ class RegularLanguageTask(FormalLanguageTask):
 class DyckDepthTask(RegularLanguageTask):
     """D_n, Dyck-1 over a (open) and b (close) nested at most n deep; ``n`` is a parameter (default 2)."""
 
-    def __init__(self, n: int = 2):
+    def __init__(self, n: int = 2, label_framing: str = "continuation"):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise StateTrackError(f"n is the maximum depth of D_n and must be an int >= 1, got {n!r}")
         self.n = int(n)
-        self._init_language("dn", dyck_depth(self.n))
+        self._init_language("dn", dyck_depth(self.n), label_framing)
 
     @property
     def params(self) -> dict:
-        return {"n": self.n}
+        return {"n": self.n, **self.framing_params}
 
 
 class NamedDyckDepthTask(DyckDepthTask):
     """d2, d3, d4, d12: the depth is fixed by the name, so the task has no parameters."""
 
-    def __init__(self, depth: int):
-        super().__init__(depth)
+    def __init__(self, depth: int, label_framing: str = "continuation"):
+        super().__init__(depth, label_framing)
         self.name = f"d{depth}"
 
     @property
     def params(self) -> dict:
-        return {}
+        return self.framing_params
 
 
 for _name in LANGUAGES:
