@@ -86,11 +86,21 @@ def recurrent_cell(cell: str) -> Callable[..., dict]:
 
 PRESETS = Registry("model preset")
 for _preset in [
-    Preset("transformer", transformer, LlamaConfig, TaggingLlamaForTokenClassification),
-    Preset("gpt2", gpt2, GPT2Config, TaggingGPT2ForTokenClassification),
-    Preset("mamba", mamba, MambaConfig, MambaForTokenClassification),
-    Preset("mamba2", mamba2, Mamba2Config, Mamba2ForTokenClassification),
-    *(Preset(cell, recurrent_cell(cell), RecurrentConfig, RecurrentForTokenClassification) for cell in CELLS),
+    Preset("transformer", transformer, LlamaConfig, TaggingLlamaForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2), recurrent=False, eigenvalues=None,
+           loads_without_package=False),
+    Preset("gpt2", gpt2, GPT2Config, TaggingGPT2ForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2, n_positions=32), recurrent=False,
+           eigenvalues=None, loads_without_package=False),
+    Preset("mamba", mamba, MambaConfig, MambaForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, state_size=4), recurrent=False, eigenvalues="[0, 1]",
+           loads_without_package=True),
+    Preset("mamba2", mamba2, Mamba2Config, Mamba2ForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, state_size=4, head_dim=8, chunk_size=8), recurrent=False,
+           eigenvalues="[0, 1]", loads_without_package=True),
+    *(Preset(cell, recurrent_cell(cell), RecurrentConfig, RecurrentForTokenClassification,
+             tiny=dict(num_layers=2, hidden_size=16), recurrent=True, eigenvalues=None, loads_without_package=True)
+      for cell in CELLS),
     MAMBA_NEGEIG,
     IDS4,
     DELTANET,

@@ -8,7 +8,7 @@ gives the original DeltaNet with beta in (0, 1) for comparison.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel
@@ -32,7 +32,9 @@ def deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, intermed
 
 
 PRESET = Preset(name="deltanet", knobs_to_config=deltanet, config_class=DeltaNetConfig,
-                model_class=DeltaNetForTokenClassification)
+                model_class=DeltaNetForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=True)
 
 __all__ = ["PRESET", "DeltaNetConfig", "DeltaNetForTokenClassification", "DeltaNetModel", "delta_rule_chunked",
            "delta_rule_reference", "deltanet"]

@@ -6,7 +6,7 @@ remote code). `PRESET` is what presets.py registers.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
 from .modeling_deltaproduct import DeltaProductForTokenClassification, DeltaProductModel
@@ -27,7 +27,9 @@ def deltaproduct(num_layers=1, hidden_size=64, dropout=0.0, num_householder=2, n
 
 
 PRESET = Preset(name="deltaproduct", knobs_to_config=deltaproduct, config_class=DeltaProductConfig,
-                model_class=DeltaProductForTokenClassification)
+                model_class=DeltaProductForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
 
 __all__ = ["PRESET", "DeltaProductConfig", "DeltaProductForTokenClassification", "DeltaProductModel",
            "delta_product_chunked", "delta_product_reference", "deltaproduct"]

@@ -5,7 +5,7 @@ classes. Checkpoints load with hf_statetrack installed (not as remote code: the 
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues
 from .chunked import gated_delta_rule_chunked
 from .configuration_gated_deltanet import GatedDeltaNetConfig
 from .modeling_gated_deltanet import GatedDeltaNetForTokenClassification, GatedDeltaNetModel
@@ -26,7 +26,9 @@ def gated_deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, in
 
 
 PRESET = Preset(name="gated_deltanet", knobs_to_config=gated_deltanet, config_class=GatedDeltaNetConfig,
-                model_class=GatedDeltaNetForTokenClassification)
+                model_class=GatedDeltaNetForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
 
 __all__ = ["PRESET", "GatedDeltaNetConfig", "GatedDeltaNetForTokenClassification", "GatedDeltaNetModel",
            "gated_delta_rule_chunked", "gated_delta_rule_reference", "gated_deltanet"]
