@@ -2,7 +2,8 @@
 plus the facts that reports, tests and benchmarks read instead of keeping their own lists of names.
 
 Every architecture folder defines its own `Preset` (``PRESET = Preset(name=..., ...)``) beside its modeling
-code; `presets` registers them with the built-in ones. Calling a preset validates the knobs (did-you-mean
+code and registers it in `PRESETS` (``register_preset(PRESET)``); `presets` registers the built-in ones and
+imports the folders. Calling a preset validates the knobs (did-you-mean
 for unknown names, integers >= 1, dropout in [0, 1)) and returns the config of a model trained from scratch.
 
 >>> preset = Preset("toy", lambda num_layers=1: {}, PreTrainedConfig, PreTrainedModel, tiny={"num_layers": 1},
@@ -112,6 +113,14 @@ class Preset:
             return self.config_class(vocab_size=vocab_size, num_labels=num_labels, **kwargs)
         except (ValueError, TypeError, StrictDataclassError) as err:
             raise StateTrackError(f"model preset {self.name!r}: {' '.join(str(err).split())}") from None
+
+
+PRESETS = Registry("model preset")
+
+
+def register_preset(preset: Preset) -> None:
+    """Makes `preset` known by its name: `model: {preset: NAME}`, `build_model(NAME, ...)`, `list_presets()`."""
+    PRESETS.register(preset.name, preset)
 
 
 # What a preset states besides how to build it; tests/models/test_presets.py checks each registered one.
