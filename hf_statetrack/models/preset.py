@@ -3,8 +3,8 @@ plus the facts that reports, tests and benchmarks read instead of keeping their 
 
 Every architecture folder defines its own `Preset` (``PRESET = Preset(name=..., ...)``) beside its modeling
 code and registers it in `PRESETS` (``register_preset(PRESET)``); `presets` registers the built-in ones and
-imports the folders. Calling a preset validates the knobs (did-you-mean
-for unknown names, integers >= 1, dropout in [0, 1)) and returns the config of a model trained from scratch.
+imports the folders. Calling a preset validates the knobs (did-you-mean for unknown names, integers >= 1,
+dropout in [0, 1)) and returns the config of a model trained from scratch.
 
 >>> preset = Preset("toy", lambda num_layers=1: {}, PreTrainedConfig, PreTrainedModel, tiny={"num_layers": 1},
 ...                 recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
@@ -48,8 +48,9 @@ class Preset:
     recurrent: bool = _fact("one layer tracks any group at any length (a non-linear or non-diagonal recurrence, "
                             "as LSTM or IDS4): the Illusion-of-State report expects depth 1 everywhere")
     eigenvalues: str | Callable[[PreTrainedConfig], str] | None = _fact(
-        "range of the state transition's eigenvalues, '[0, 1]' or '[-1, 1]' (or a function of the built config "
-        "where a config field picks it); None without a linear state transition (attention, LSTM)")
+        "range of the state transition's eigenvalues as the reports print it, e.g. '[0, 1]' or '[-1, 1]' (or a "
+        "function of the built config where a config field picks it); None without a linear state transition "
+        "(attention, LSTM)")
     loads_without_package: bool = _fact("save_pretrained copies the modeling code next to the weights, so a "
                                         "checkpoint loads with trust_remote_code=True where hf_statetrack is absent")
 
