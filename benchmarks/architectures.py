@@ -6,8 +6,8 @@
 A step is forward + backward + AdamW update of a token tagger (64 classes) on a (batch, length) batch. All
 models are built in one process and timed interleaved: round r times one step of every model in turn, so load
 from other processes on a shared machine falls on all of them alike; the figure is the median over rounds.
-`x transformer` is tokens/s over that of the first preset (`transformer`, Llama-style) in the same rounds; our
-delta-rule presets (deltanet, deltaproduct with n_h = 2, gated_deltanet) are timed alongside.
+`x transformer` is tokens/s over that of the first preset (`transformer`, Llama-style) in the same rounds; every
+other registered preset is timed alongside (`--presets` picks some).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from interleaved import make_step, time_rounds
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", help="model types (default: CPU_ARCHITECTURES)")
-    parser.add_argument("--presets", nargs="+", default=["transformer", "deltanet", "deltaproduct", "gated_deltanet"],
-                        help="our presets timed alongside (the first is the reference)")
+    parser.add_argument("--presets", nargs="+",
+                        help="our presets timed alongside, the first the reference (default: transformer, then every "
+                             "other registered preset)")
     parser.add_argument("--length", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--num-layers", type=int, default=2)
@@ -39,9 +40,10 @@ def build_all(args) -> dict:
     import torch
 
     import hf_statetrack  # noqa: F401  (registration, fast Mamba scan)
-    from hf_statetrack.models import build_architecture, build_model
+    from hf_statetrack.models import build_architecture, build_model, list_presets
     from hf_statetrack.models.architectures import CPU_ARCHITECTURES
 
+    args.presets = args.presets or ["transformer", *(name for name in list_presets() if name != "transformer")]
     knobs = {"num_layers": args.num_layers, "hidden_size": args.hidden_size}
     ids = torch.randint(0, 64, (args.batch_size, args.length))
     labels = torch.randint(0, 64, (args.batch_size, args.length))

@@ -20,13 +20,12 @@ import platform
 import resource
 import time
 
-PRESETS = ["transformer", "gpt2", "mamba", "mamba2", "lstm", "gru", "rnn", "mamba_negeig", "ids4", "deltanet"]
 MAMBA_PATHS = ["ours", "transformers", "mambapy"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=PRESETS)
+    parser.add_argument("--presets", nargs="+", help="default: every registered preset")
     parser.add_argument("--lengths", nargs="+", type=int, default=[64, 128, 512])
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--num-layers", type=int, default=2)
@@ -106,6 +105,9 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(args) -> dict:
+    from hf_statetrack.models import list_presets
+
+    args.presets = args.presets or list_presets()
     rows = []
     for length in args.lengths:
         for preset in args.presets:

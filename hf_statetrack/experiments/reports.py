@@ -26,7 +26,6 @@ from .papers import GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_MAMBA
 from .search import column, length_of, point_model
 
 REPORTS = Registry("report")
-RECURRENT = ("lstm", "gru", "rnn", "ids4")
 
 
 def write_report(name: str, root: Path, summary: dict[str, list[Results]], raw: dict) -> Path:
@@ -37,6 +36,26 @@ def write_report(name: str, root: Path, summary: dict[str, list[Results]], raw: 
 
 def model_of(results: Results) -> dict:
     return results.settings["experiment"]["model"]
+
+
+def recurrent(preset: str) -> bool:
+    """The preset's `recurrent` fact: one layer should track every group (False for any other model)."""
+    from ..models import PRESETS
+
+    return preset in PRESETS and PRESETS.lookup(preset).recurrent
+
+
+def transition_range(model: dict) -> str:
+    """"[0, 1]" or "[-1, 1]": the preset's `eigenvalues` fact for the config the run built (so
+    `allow_negative_eigenvalues: false` counts); "-" without a linear recurrence, "?" for a non-preset model."""
+    from ..models import PRESETS
+    from .config import ModelSection
+
+    section = ModelSection.from_dict(model)
+    if section.preset is None:
+        return "?"
+    config = section.build_config(vocab_size=2, num_labels=2)
+    return PRESETS.lookup(section.preset).eigenvalue_range(config) or "-"
 
 
 def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
@@ -53,7 +72,7 @@ def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
     for (task, arch), points in curves.items():
         mins = [m for _, m in points]
         shown = ", ".join(f"{length}: {m if m is not None else 'none'}" for length, m in points)
-        if arch in RECURRENT:
+        if recurrent(arch):
             one = all(m == 1 for m in mins)
             verdict = "agrees (one layer everywhere)" if one else "differs: needs more than one layer"
         elif all(m is None for m in mins):
@@ -124,9 +143,8 @@ def negative_eigenvalues(root: Path, summary: dict, raw: dict) -> str:
     rows = []
     for runs in summary.values():
         model = model_of(runs[0])
-        negative = model.get("allow_negative_eigenvalues", model.get("preset") in ("mamba_negeig", "deltanet"))
         values = [scaled(r.splits["test"]["sequence_accuracy"], r.task["name"]) for r in runs]
-        rows.append([runs[0].task["name"], model.get("preset"), "[-1, 1]" if negative else "[0, 1]",
+        rows.append([runs[0].task["name"], model.get("preset"), transition_range(model),
                      f"{np.mean(values):.2f}", f"{np.std(values, ddof=1) if len(values) > 1 else 0:.2f}",
                      f"{np.median(values):.2f}", f"{np.max(values):.2f}", len(values)])
     lines = ["# Negative eigenvalues: scaled test accuracy (acc - chance) / (1 - chance)", "",

@@ -1,8 +1,15 @@
-"""What a preset is: a name, a function from its knobs to config fields, a config class and a model class.
+"""What a preset is: a name, a function from its knobs to config fields, a config class and a model class,
+plus the facts that reports, tests and benchmarks read instead of keeping their own lists of names.
 
 Every architecture folder defines its own `Preset` (``PRESET = Preset(name=..., ...)``) beside its modeling
-code; `presets` registers them with the built-in ones. Calling a preset validates the knobs (did-you-mean
-for unknown names, integers >= 1, dropout in [0, 1)) and returns the config of a model trained from scratch.
+code and registers it in `PRESETS` (``register_preset(PRESET)``); `presets` registers the built-in ones and
+imports the folders. Calling a preset validates the knobs (did-you-mean for unknown names, integers >= 1,
+dropout in [0, 1)) and returns the config of a model trained from scratch.
+
+>>> preset = Preset("toy", lambda num_layers=1: {}, PreTrainedConfig, PreTrainedModel, tiny={"num_layers": 1},
+...                 recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+>>> preset.eigenvalue_range(PreTrainedConfig(allow_negative_eigenvalues=False))
+'[0, 1]'
 """
 
 from __future__ import annotations
@@ -21,12 +28,47 @@ from ..registry import Registry
 FROM_SCRATCH = {"pad_token_id": None, "bos_token_id": None, "eos_token_id": None, "use_cache": False}
 
 
+def allow_negative_eigenvalues(config: PreTrainedConfig) -> str:
+    """The `eigenvalues` fact of a config with an ``allow_negative_eigenvalues`` field (the delta-rule models)."""
+    return "[-1, 1]" if config.allow_negative_eigenvalues else "[0, 1]"
+
+
+def _fact(text: str):
+    """A fact about a preset: keyword-only, no default (a new preset states each one), with its help text."""
+    return dataclasses.field(kw_only=True, metadata={"help": text})
+
+
 @dataclasses.dataclass(frozen=True)
 class Preset:
     name: str
     knobs_to_config: Callable[..., dict]  # knobs -> config kwargs
     config_class: type[PreTrainedConfig]
     model_class: type[PreTrainedModel]
+    tiny: dict = _fact("knobs of a model small enough that every model test runs in well under a second on CPU")
+    recurrent: bool = _fact("one layer tracks any group at any length (a non-linear or non-diagonal recurrence, "
+                            "as LSTM or IDS4): the Illusion-of-State report expects depth 1 everywhere")
+    eigenvalues: str | Callable[[PreTrainedConfig], str] | None = _fact(
+        "range of the state transition's eigenvalues as the reports print it, e.g. '[0, 1]' or '[-1, 1]' (or a "
+        "function of the built config where a config field picks it); None without a linear state transition "
+        "(attention, LSTM)")
+    loads_without_package: bool = _fact("save_pretrained copies the modeling code next to the weights, so a "
+                                        "checkpoint loads with trust_remote_code=True where hf_statetrack is absent")
+
+    def __post_init__(self):
+        """A fact of the wrong kind (an empty `tiny`, a string for a bool) fails at import, naming the preset."""
+        eigenvalues = self.eigenvalues
+        ok = {"tiny": isinstance(self.tiny, dict) and bool(self.tiny),
+              "recurrent": isinstance(self.recurrent, bool),
+              "eigenvalues": eigenvalues is None or callable(eigenvalues) or isinstance(eigenvalues, str),
+              "loads_without_package": isinstance(self.loads_without_package, bool)}
+        wrong = [name for name, good in ok.items() if not good]
+        if wrong:
+            raise TypeError(f"preset {self.name!r}: {', '.join(wrong)} is not what Preset's help says "
+                            "(hf_statetrack/models/preset.py)")
+
+    def eigenvalue_range(self, config: PreTrainedConfig) -> str | None:
+        """The `eigenvalues` fact for a config this preset built (e.g. one with allow_negative_eigenvalues false)."""
+        return self.eigenvalues(config) if callable(self.eigenvalues) else self.eigenvalues
 
     @property
     def defaults(self) -> dict:
@@ -72,3 +114,15 @@ class Preset:
             return self.config_class(vocab_size=vocab_size, num_labels=num_labels, **kwargs)
         except (ValueError, TypeError, StrictDataclassError) as err:
             raise StateTrackError(f"model preset {self.name!r}: {' '.join(str(err).split())}") from None
+
+
+PRESETS = Registry("model preset")
+
+
+def register_preset(preset: Preset) -> None:
+    """Makes `preset` known by its name: `model: {preset: NAME}`, `build_model(NAME, ...)`, `list_presets()`."""
+    PRESETS.register(preset.name, preset)
+
+
+# What a preset states besides how to build it; tests/models/test_presets.py checks each registered one.
+FACTS = [f.name for f in dataclasses.fields(Preset) if f.kw_only]

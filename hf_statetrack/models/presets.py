@@ -18,15 +18,9 @@ from collections.abc import Callable
 from transformers import GPT2Config, LlamaConfig, Mamba2Config, MambaConfig, PreTrainedConfig, PreTrainedModel
 
 from ..errors import StateTrackError
-from ..registry import Registry
 from ..upstream import warn_drift
-from .deltanet import PRESET as DELTANET
-from .deltaproduct import PRESET as DELTAPRODUCT
-from .gated_deltanet import PRESET as GATED_DELTANET
-from .ids4 import PRESET as IDS4
-from .mamba_negeig import PRESET as MAMBA_NEGEIG
 from .mamba_tagging import Mamba2ForTokenClassification, MambaForTokenClassification
-from .preset import Preset
+from .preset import PRESETS, Preset, register_preset
 from .recurrent import CELLS, RecurrentConfig, RecurrentForTokenClassification
 from .stock_heads import TaggingGPT2ForTokenClassification, TaggingLlamaForTokenClassification
 
@@ -84,20 +78,27 @@ def recurrent_cell(cell: str) -> Callable[..., dict]:
     return make
 
 
-PRESETS = Registry("model preset")
 for _preset in [
-    Preset("transformer", transformer, LlamaConfig, TaggingLlamaForTokenClassification),
-    Preset("gpt2", gpt2, GPT2Config, TaggingGPT2ForTokenClassification),
-    Preset("mamba", mamba, MambaConfig, MambaForTokenClassification),
-    Preset("mamba2", mamba2, Mamba2Config, Mamba2ForTokenClassification),
-    *(Preset(cell, recurrent_cell(cell), RecurrentConfig, RecurrentForTokenClassification) for cell in CELLS),
-    MAMBA_NEGEIG,
-    IDS4,
-    DELTANET,
-    DELTAPRODUCT,
-    GATED_DELTANET,
+    Preset("transformer", transformer, LlamaConfig, TaggingLlamaForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2), recurrent=False, eigenvalues=None,
+           loads_without_package=False),
+    Preset("gpt2", gpt2, GPT2Config, TaggingGPT2ForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2, n_positions=32), recurrent=False,
+           eigenvalues=None, loads_without_package=False),
+    Preset("mamba", mamba, MambaConfig, MambaForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, state_size=4), recurrent=False, eigenvalues="[0, 1]",
+           loads_without_package=True),
+    Preset("mamba2", mamba2, Mamba2Config, Mamba2ForTokenClassification,
+           tiny=dict(num_layers=2, hidden_size=16, state_size=4, head_dim=8, chunk_size=8), recurrent=False,
+           eigenvalues="[0, 1]", loads_without_package=True),
+    *(Preset(cell, recurrent_cell(cell), RecurrentConfig, RecurrentForTokenClassification,
+             tiny=dict(num_layers=2, hidden_size=16), recurrent=True, eigenvalues=None, loads_without_package=True)
+      for cell in CELLS),
 ]:
-    PRESETS.register(_preset.name, _preset)
+    register_preset(_preset)
+
+# Each architecture folder registers its own PRESET; imported after the built-in ones, which list first.
+from . import deltanet, deltaproduct, gated_deltanet, ids4, mamba_negeig  # noqa: E402, F401  (registration)
 
 
 def list_presets() -> list[str]:

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from hf_statetrack.models import list_presets
+from hf_statetrack.models.recurrent import CELLS
 
-from .tiny import RECURRENT, random_batch, tiny_model
+from .tiny import random_batch, tiny_model
 
 PRESETS = list_presets()
 
@@ -37,7 +38,7 @@ def test_later_tokens_do_not_change_earlier_logits(preset):
     assert not torch.allclose(after[:, 6], before[:, 6])  # the model does read its input
 
 
-@pytest.mark.parametrize("preset", RECURRENT)
+@pytest.mark.parametrize("preset", CELLS)
 def test_recurrent_taggers_reject_left_padding(preset):
     input_ids, _ = random_batch(batch=2, length=5)
     mask = torch.tensor([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]])

@@ -2,17 +2,38 @@ import pytest
 import torch
 import torch.nn.functional as F
 from transformers import AutoModelForTokenClassification
+from transformers.models.auto.modeling_auto import MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES
 
 from hf_statetrack import StateTrackError
+from hf_statetrack.models import PRESETS as REGISTRY
 from hf_statetrack.models import build_model, list_presets, preset_config
+from hf_statetrack.models.preset import FACTS, Preset
 
-from .tiny import LABELS, TINY, VOCAB, random_batch, tiny_model
+from .tiny import LABELS, VOCAB, random_batch, tiny_model
 
 PRESETS = list_presets()
 
 
-def test_every_preset_has_tiny_test_sizes():
-    assert set(TINY) == set(PRESETS)
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_carries_the_facts_its_consumers_read(preset):
+    """Reports, tests and benchmarks keep no lists of preset names: they read these facts off the registry, so
+    a new preset states each in its own folder. Each is checked the way its consumer uses it."""
+    entry = REGISTRY.lookup(preset)
+    assert isinstance(entry, Preset) and entry.name == preset
+    checked = {"tiny", "recurrent", "eigenvalues", "loads_without_package"}
+    assert set(FACTS) == checked, "a new fact needs its check here"
+    model = tiny_model(preset)  # tiny: the model tests' sizes (every knob accepted, a model of a few thousand weights)
+    assert sum(p.numel() for p in model.parameters()) < 20_000
+    assert isinstance(entry.recurrent, bool)  # the Illusion-of-State report's verdict
+    label = entry.eigenvalue_range(model.config)  # the negative-eigenvalues report's "transition range"
+    assert label is None or (isinstance(label, str) and label)
+    if entry.loads_without_package:  # tests/models/test_save_load.py loads these in a process without us
+        assert type(model)._auto_class == "AutoModelForTokenClassification"
+
+
+def test_fact_of_the_wrong_kind_fails_naming_the_preset():
+    with pytest.raises(TypeError, match="preset 'toy': tiny, recurrent is not"):
+        Preset("toy", dict, object, object, tiny={}, recurrent="yes", eigenvalues=None, loads_without_package=False)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -45,17 +66,15 @@ def test_loss_divides_by_num_items_in_batch(preset):
     assert torch.allclose(out.loss, summed / 100)
 
 
-STOCK_CONFIGS = {"transformer": "LlamaForTokenClassification", "gpt2": "GPT2ForTokenClassification"}
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 def test_auto_class_builds_the_preset_class_and_leaves_stock_configs_alone(preset):
     """Our own configs map to our classes; a stock Llama / GPT-2 config keeps transformers' own head after
     `import hf_statetrack` (we do not take over a user's AutoModelForTokenClassification), with the same logits."""
     model = tiny_model(preset).eval()
     auto = AutoModelForTokenClassification.from_config(model.config).eval()
-    if preset in STOCK_CONFIGS:
-        assert type(auto).__name__ == STOCK_CONFIGS[preset] and type(auto).__module__.startswith("transformers.")
+    stock = MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES.get(model.config.model_type)  # transformers' own head
+    if stock:
+        assert type(auto).__name__ == stock and type(auto).__module__.startswith("transformers.")
         auto.load_state_dict(model.state_dict())
         input_ids, _ = random_batch()
         torch.testing.assert_close(auto(input_ids).logits, model(input_ids).logits)

@@ -1,28 +1,14 @@
-"""Tiny sizes for every preset, so that each model test runs in well under a second on CPU."""
+"""Tiny models of every preset (each preset's `tiny` knobs), so that each model test runs in well under a second."""
 
 import torch
 
-from hf_statetrack.models import build_model
+from hf_statetrack.models import PRESETS, build_model
 
 VOCAB, LABELS = 7, 5
 
-TINY = {
-    "transformer": dict(num_layers=2, hidden_size=16, num_attention_heads=2),
-    "gpt2": dict(num_layers=2, hidden_size=16, num_attention_heads=2, n_positions=32),
-    "mamba": dict(num_layers=2, hidden_size=16, state_size=4),
-    "mamba2": dict(num_layers=2, hidden_size=16, state_size=4, head_dim=8, chunk_size=8),
-    "lstm": dict(num_layers=2, hidden_size=16),
-    "gru": dict(num_layers=2, hidden_size=16),
-    "rnn": dict(num_layers=2, hidden_size=16),
-    "mamba_negeig": dict(num_layers=2, hidden_size=16, state_size=4),
-    "ids4": dict(num_layers=2, hidden_size=16, num_heads=2, state_size=4),
-    "deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
-    "deltaproduct": dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
-    "gated_deltanet": dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
-}
-RECURRENT = ["lstm", "gru", "rnn"]
-# presets whose checkpoints carry their own modeling code
-REMOTE_CODE = [*RECURRENT, "mamba", "mamba2", "ids4", "deltanet"]
+TINY = {name: PRESETS.lookup(name).tiny for name in PRESETS.names()}
+# presets whose checkpoints carry their own modeling code and load without hf_statetrack
+REMOTE_CODE = [name for name in PRESETS.names() if PRESETS.lookup(name).loads_without_package]
 
 
 def tiny_model(preset: str, seed: int = 0):

@@ -2,13 +2,13 @@
 
 `register_for_auto_class` makes `save_pretrained` copy modeling_deltanet.py and the files it imports next to the
 weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
-`PRESET` is what presets.py registers; `allow_negative_eigenvalues=False` (a config field, passed through)
+`PRESET` is registered here; `allow_negative_eigenvalues=False` (a config field, passed through)
 gives the original DeltaNet with beta in (0, 1) for comparison.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel
@@ -32,7 +32,10 @@ def deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, intermed
 
 
 PRESET = Preset(name="deltanet", knobs_to_config=deltanet, config_class=DeltaNetConfig,
-                model_class=DeltaNetForTokenClassification)
+                model_class=DeltaNetForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=True)
+register_preset(PRESET)
 
 __all__ = ["PRESET", "DeltaNetConfig", "DeltaNetForTokenClassification", "DeltaNetModel", "delta_rule_chunked",
            "delta_rule_reference", "deltanet"]

@@ -1,12 +1,12 @@
 """DeltaProduct (preset "deltaproduct"): n_h Householder steps per token, registered with the Auto classes.
 
 Checkpoints load with hf_statetrack installed (the modeling code builds on deltanet/, so it is not copied as
-remote code). `PRESET` is what presets.py registers.
+remote code). `PRESET` is registered here.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
 from .modeling_deltaproduct import DeltaProductForTokenClassification, DeltaProductModel
@@ -27,7 +27,10 @@ def deltaproduct(num_layers=1, hidden_size=64, dropout=0.0, num_householder=2, n
 
 
 PRESET = Preset(name="deltaproduct", knobs_to_config=deltaproduct, config_class=DeltaProductConfig,
-                model_class=DeltaProductForTokenClassification)
+                model_class=DeltaProductForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+register_preset(PRESET)
 
 __all__ = ["PRESET", "DeltaProductConfig", "DeltaProductForTokenClassification", "DeltaProductModel",
            "delta_product_chunked", "delta_product_reference", "deltaproduct"]

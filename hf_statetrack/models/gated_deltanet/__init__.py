@@ -1,11 +1,11 @@
 """Gated DeltaNet (preset "gated_deltanet"): the delta rule with a data-dependent decay, registered with the Auto
 classes. Checkpoints load with hf_statetrack installed (not as remote code: the modeling builds on deltanet/).
-`PRESET` is what presets.py registers; `allow_negative_eigenvalues: false` gives beta in (0, 1).
+`PRESET` is registered here; `allow_negative_eigenvalues: false` gives beta in (0, 1).
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import gated_delta_rule_chunked
 from .configuration_gated_deltanet import GatedDeltaNetConfig
 from .modeling_gated_deltanet import GatedDeltaNetForTokenClassification, GatedDeltaNetModel
@@ -26,7 +26,10 @@ def gated_deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, in
 
 
 PRESET = Preset(name="gated_deltanet", knobs_to_config=gated_deltanet, config_class=GatedDeltaNetConfig,
-                model_class=GatedDeltaNetForTokenClassification)
+                model_class=GatedDeltaNetForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+register_preset(PRESET)
 
 __all__ = ["PRESET", "GatedDeltaNetConfig", "GatedDeltaNetForTokenClassification", "GatedDeltaNetModel",
            "gated_delta_rule_chunked", "gated_delta_rule_reference", "gated_deltanet"]

@@ -2,12 +2,12 @@
 
 `register_for_auto_class` makes `save_pretrained` copy modeling_ids4.py and configuration_ids4.py next to
 the weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
-`PRESET` is what presets.py registers.
+`PRESET` is registered here.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset
+from ..preset import Preset, register_preset
 from .configuration_ids4 import IDS4Config
 from .modeling_ids4 import IDS4ForTokenClassification, IDS4Model, ids4_scan
 from .naive import ids4_scan_reference
@@ -27,8 +27,11 @@ def ids4(num_layers=1, hidden_size=64, dropout=0.0, num_heads=4, state_size=8, i
                 state_size=state_size, intermediate_size=intermediate_size or 4 * hidden_size)
 
 
-PRESET = Preset(name="ids4", knobs_to_config=ids4, config_class=IDS4Config,
-                model_class=IDS4ForTokenClassification)
+# column-stochastic transitions: complex eigenvalues of modulus <= 1 (a permutation's roots of unity included)
+PRESET = Preset(name="ids4", knobs_to_config=ids4, config_class=IDS4Config, model_class=IDS4ForTokenClassification,
+                tiny=dict(num_layers=2, hidden_size=16, num_heads=2, state_size=4),
+                recurrent=True, eigenvalues="complex, |z| <= 1", loads_without_package=True)
+register_preset(PRESET)
 
 __all__ = ["PRESET", "IDS4Config", "IDS4ForTokenClassification", "IDS4Model", "ids4", "ids4_scan",
            "ids4_scan_reference"]
