@@ -25,8 +25,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from ...checkpoints import load_tokenizer
-from ...data.export import replace_dir
 from ...errors import StateTrackError
+from ...files import output_folder, replace_dir
 from ...tasks import get_task
 from ...text import tokenize_text
 from ...version import __version__
@@ -111,8 +111,8 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
     for task in resolved:
         check_choices(task, settings)
     tok = load_tokenizer(tokenizer) if tokenizer else None
-    out = Path(out_dir).resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+    out = output_folder(out_dir, "lm-eval export DIR").resolve()
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise StateTrackError(f"{out} exists and is not empty; pass --overwrite to replace it or choose another folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     # a sibling on the same file system, so the finished folder replaces `out` by renames only
