@@ -48,9 +48,9 @@ def output_folder(path: str | os.PathLike, what: str) -> Path:
         raise StateTrackError(f"{what} {os.fspath(path)!r} is the working directory, one of its parents or the home "
                               f"folder ({real}); name a dedicated folder, e.g. {what} outputs/run1")
     base = real
-    while not base.exists() and base != base.parent:
+    while not os.path.exists(base) and base != base.parent:  # os.path: a name too long is "missing" too
         base = base.parent
-    if base.exists() and not base.is_dir():
+    if not base.is_dir():
         raise StateTrackError(f"{what} {os.fspath(path)} cannot be written ({base} is a file); choose another folder")
     if not os.access(base, os.W_OK | os.X_OK):
         raise StateTrackError(f"{what} {os.fspath(path)} cannot be written ({base} is not writable); choose "
