@@ -165,3 +165,14 @@ def test_a_run_another_process_trains_is_refused(tmp_path, capsys):
     assert "another process is training into" in one_error_line(capsys)
     assert not (tmp_path / "out" / "results.json").exists()
     assert train(tmp_path) == 0
+
+
+def test_an_evaluation_never_replaces_a_training_runs_results(tmp_path, capsys):
+    assert train(tmp_path) == 0
+    out = str(tmp_path / "out")
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4",
+                 "--output-dir", out]) == 2
+    assert "holds the results of a train run (results.json)" in one_error_line(capsys)
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["kind"] == "train"
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4"]) == 0
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4"]) == 0  # again
