@@ -7,7 +7,7 @@
   would delete them); not a file; writable; every new name within the file system's limit.
 * `atomic_path` / `atomic_write`: a file appears whole or not at all, written under a unique temporary name in
   its folder and renamed (two processes writing the same file never share a temporary).
-* `replace_dir`: a finished staging folder takes the place of a folder.
+* `atomic_dir`: the same for a folder: filled under a unique staging name beside it, then put in its place.
 
 >>> str(resolve("runs/missing/../ref"))
 'runs/ref'
@@ -92,6 +92,26 @@ def atomic_write(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w") as f:
             f.write(text)
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """A unique empty staging folder beside `target` to fill; it takes `target`'s place when the block ends
+    without error (the old `target` is removed only then), and is removed otherwise. Made with mkdir, not
+    mkdtemp: the finished folder gets the user's usual permissions, not 0700."""
+    target = Path(target)
+    staging = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as err:
+        raise StateTrackError(f"cannot write {target} ({err.strerror}); choose another output folder") from None
+    try:
+        yield staging
+        replace_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -19,9 +19,7 @@ import importlib.metadata
 import json
 import math
 import re
-import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import datasets
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 
 from ..errors import StateTrackError
-from ..files import output_folder, replace_dir
+from ..files import atomic_dir, output_folder
 from ..text import default_answers, text_columns
 from .builder import CITATION
 from .loading import check_num_proc, make_builder
@@ -114,24 +112,13 @@ def write_hub_folder(out_dir, configs: dict[str, GenerationParams], *, pretty_na
     """
     out_dir = check_request(Path(out_dir), configs, overwrite)
     check_num_proc(num_proc)
-    # mkdir rather than mkdtemp: the finished folder gets the user's usual permissions, not 0700
-    staging = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as err:
-        raise StateTrackError(f"cannot write {out_dir} ({err.strerror}); choose another output folder") from None
-    try:
+    with atomic_dir(out_dir) as staging:
         written = []
         for name, params in configs.items():
             # One throwaway cache per config, on the output's disk: peak space is one config's Arrow files.
             with tempfile.TemporaryDirectory(prefix=".hf_statetrack-cache-", dir=out_dir.parent) as cache:
                 written.append(write_config(staging, name, params, cache, num_proc, text))
         write_card(staging, written, pretty_name, text)
-        replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 
