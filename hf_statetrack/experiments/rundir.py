@@ -146,17 +146,18 @@ def check_output_dir(cfg: ExperimentConfig) -> Path:
     out = output_folder(cfg.output_dir, "output_dir")
     if cfg.overwrite or not (out.is_dir() and holds_a_run(out)):
         return out
-    what = other_run(cfg, out)
+    done = finished_run(out)
+    what = other_run(cfg, out, done)
     if what:
         raise StateTrackError(f"output_dir {out} holds {what}; pass --overwrite (or set overwrite: true) to replace "
                               f"it, or choose another output_dir")
-    check_length(cfg, out)
+    check_length(cfg, out, done)
     return out
 
 
-def other_run(cfg: ExperimentConfig, out: Path) -> str | None:
-    """What `out` holds instead of `cfg`'s run, in words; None when it holds `cfg`'s run."""
-    done = finished_run(out)
+def other_run(cfg: ExperimentConfig, out: Path, done: Results | None) -> str | None:
+    """What `out` (whose finished run is `done`, if any) holds instead of `cfg`'s run, in words; None when it
+    holds `cfg`'s run."""
     if done is not None and not cfg.resume:  # retrained from scratch: only the same config (trained longer)
         defaults = cfg.training_defaults()
         ours, theirs = (identity({**e, "training": {**defaults, **(e.get("training") or {})}})
@@ -169,9 +170,9 @@ def other_run(cfg: ExperimentConfig, out: Path) -> str | None:
     return None if theirs == mine else f"a run whose config differs in {', '.join(differences(mine, theirs)[:4])}"
 
 
-def trained_so_far(out: Path) -> tuple[int, float] | None:
-    """(steps, epochs) the run in `out` has trained: from its results, else its newest complete checkpoint."""
-    done = finished_run(out)
+def trained_so_far(out: Path, done: Results | None) -> tuple[int, float] | None:
+    """(steps, epochs) the run in `out` has trained: from its results `done`, else its newest complete
+    checkpoint."""
     if done is not None and done.train:
         return int(done.train.get("steps") or 0), float(done.train.get("epochs") or 0.0)
     for checkpoint in (c for c in checkpoints(out) if is_complete(c)):
@@ -180,10 +181,10 @@ def trained_so_far(out: Path) -> tuple[int, float] | None:
     return None
 
 
-def check_length(cfg: ExperimentConfig, out: Path) -> None:
+def check_length(cfg: ExperimentConfig, out: Path, done: Results | None) -> None:
     """A run may extend the run in `out` but never train less: resumed, Trainer would stop at once and
     republish the longer trained model under the shorter config; not resumed, it would replace it."""
-    so_far = trained_so_far(out)
+    so_far = trained_so_far(out, done)
     if so_far is None:
         return
     steps, epochs = so_far
