@@ -215,8 +215,12 @@ def claim_output_dir(cfg: ExperimentConfig) -> None:
 def clear(out: Path) -> None:
     """Everything in `out` but the run lock, which a process waiting for this run holds open."""
     for entry in out.iterdir():
-        if entry.name != LOCK_FILE:
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def resume_checkpoint(cfg: ExperimentConfig) -> str | None:
