@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from . import threads
@@ -142,10 +142,15 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from .experiments.config import load_config
     from .experiments.run import run_experiment
+    from .experiments.rundir import check_output_dir
+    from .experiments.runlock import run_lock
 
     cfg = load_config(args.config, [*args.set, *(["overwrite=true"] if args.overwrite else [])])
     threads.use(threads.choose(args.threads, cfg.threads))
-    run_experiment(cfg)
+    check_output_dir(cfg)  # before the lock creates the folder
+    single = PartialState().num_processes == 1  # under accelerate launch, process 0 claims the folder instead
+    with run_lock(cfg.output_dir, cfg.output_dir, wait=False) if single else nullcontext():
+        run_experiment(cfg)
     if PartialState().is_main_process:
         print(f"\n{(Path(cfg.output_dir) / 'results.md').read_text()}\nresults, model and plot in {cfg.output_dir}/")
 

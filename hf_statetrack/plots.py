@@ -10,13 +10,13 @@ sits outside the data; a run keeps its colour in every panel (and, given ``color
 
 from __future__ import annotations
 
-import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_path
 from .length_bins import Binning, bin_counts, by_length_counts, contiguous_bins
 
 # (accuracy key, panel title, the entry key of what it counts, what that is called)
@@ -35,10 +35,11 @@ def _pyplot():
 
 def saved(fig, path: Path) -> None:
     """Save under a temporary name, rename into place (never a half-written plot), close."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")  # "tight": a legend outside the axes is kept
-    _pyplot().close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path) as tmp:  # a unique temporary: two sweeps may save the same plot at once
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")  # "tight": a legend outside the axes is kept
+    finally:
+        _pyplot().close(fig)
 
 
 @contextmanager

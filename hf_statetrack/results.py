@@ -17,16 +17,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import StateTrackError
+from .files import atomic_write
 from .plots import plot_by_length
 from .scoring import SUMMARY_KEYS, SUMMARY_TITLES, completed
 
 KINDS = ("train", "finetune", "eval", "incontext", "probe")
+COMMANDS = {"train": "train", "finetune": "train", "eval": "eval", "incontext": "eval", "probe": "probe"}  # who writes
 
 
 def environment_versions() -> dict:
@@ -109,27 +109,17 @@ class Results:
         return out
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to a hidden temporary file beside `path`, then rename it: readers see the old file or the
-    whole new one, never a cut one. Created with the usual permissions (umask), not mkstemp's 0600."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+def check_results_folder(folder: Path, kind: str) -> None:
+    """`folder` may take `kind`'s results: it holds none of that file name, or ones the same command wrote (a
+    repeated evaluation); never a training run's results replaced by an evaluation's."""
+    stem = "probe_results" if kind == "probe" else "results"
     try:
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def check_writable(folder: str | Path, what: str) -> None:
-    """Before any work: `folder` (or its nearest existing parent) is a folder this process can write."""
-    base = Path(folder).absolute()
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir() or not os.access(base, os.W_OK):
-        why = "a file" if base.is_file() else "not writable"
-        raise StateTrackError(f"{what} {folder} cannot be written ({base} is {why}); choose another folder")
+        theirs = json.loads((Path(folder) / f"{stem}.json").read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return
+    if COMMANDS.get(theirs, theirs) != COMMANDS[kind]:
+        raise StateTrackError(f"{folder} holds the results of a {theirs} run ({stem}.json), which these {kind} "
+                              f"results would replace; choose another --output-dir")
 
 
 def percent(value) -> str:

@@ -14,7 +14,7 @@ ROOT = Path(hf_statetrack.__file__).parent
 # top-level part of the package -> its layer; a part may import only parts of lower layers (or itself)
 LAYERS = {
     "errors": 0, "version": 0, "registry": 1, "upstream": 1, "yaml_loader": 1, "limits": 1, "intervals": 1,
-    "threads": 1, "tasks": 2, "length_bins": 2,
+    "threads": 1, "files": 1, "tasks": 2, "length_bins": 2,
     "text": 3, "scoring": 3,
     "data": 4,
     "models": 5, "metrics": 5, "plots": 5,

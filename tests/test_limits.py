@@ -69,12 +69,19 @@ def test_unwritable_folders_are_refused_before_any_work(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     blocked = str(tmp_path / "file" / "out")
     argv = ["generate", "S3", "--train-length", "4", "--num-train", "8", "--num-test", "2", "--out", blocked]
-    assert f"cannot write {blocked}" in one_line(capsys, argv)
+    assert f"--out {blocked} cannot be written" in one_line(capsys, argv)
     for out in ("", ".", ".."):  # --overwrite would have replaced the working directory or its parent
         assert "is the working directory, one of its parents" in one_line(capsys, [*argv[:-1], out, "--overwrite"])
     common = ["--model", str(tmp_path / "no-model"), "--task", "S3", "--output-dir", blocked]
     for command in (["eval", *common, "--test-length", "4"], ["probe", *common]):
         assert f"--output-dir {blocked} cannot be written" in one_line(capsys, command)
+        for out in (".", ".."):  # results written into the working directory or its parent
+            assert "is the working directory, one of its parents" in one_line(capsys, [*command[:6], out,
+                                                                                       *command[7:]])
+    long = str(tmp_path / ("x" * 300))  # longer than the file system allows: one line, not a traceback
+    for command in ([*argv[:-1], long], ["lm-eval", "export", long, "--tasks", "Z2", "--test-length", "2"],
+                    ["eval", *common[:5], long, "--test-length", "4"], ["probe", *common[:5], long]):
+        assert "choose a shorter name" in one_line(capsys, command)
     err = one_line(capsys, ["eval", *common[:4], "--test-length", "4", "--num-test", "0"])
     assert "--num-test must be a whole number >= 1, got 0" in err
     err = one_line(capsys, ["eval", *common[:4], "--test-length", "4", "--batch-size", "0"])

@@ -18,11 +18,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
-import os
 import re
-import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +27,7 @@ import datasets
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 
 from ..errors import StateTrackError
+from ..files import atomic_dir, output_folder
 from ..text import default_answers, text_columns
 from .builder import CITATION
 from .loading import check_num_proc, make_builder
@@ -56,7 +54,9 @@ class WrittenConfig:
         return self.params.num_test - self.num_rows["test"]
 
 
-def check_request(out_dir: Path, configs: dict, overwrite: bool) -> None:
+def check_request(out_dir: Path, configs: dict, overwrite: bool) -> Path:
+    """The resolved output folder (`files.output_folder`), once every config is sound and `out_dir` may be
+    written (an existing non-empty folder only with overwrite)."""
     if not configs:
         raise StateTrackError("no configs to write; pass at least one {config name: GenerationParams}")
     for name, params in configs.items():
@@ -66,21 +66,11 @@ def check_request(out_dir: Path, configs: dict, overwrite: bool) -> None:
         if not isinstance(params, GenerationParams):
             raise StateTrackError(f"config {name!r}: expected GenerationParams.resolve(...), "
                                   f"got {type(params).__name__}")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise StateTrackError(f"{out_dir} exists and is not a directory; choose another output folder")
-    here = Path.cwd().resolve()
-    if not out_dir.resolve().name or out_dir.resolve() in (here, *here.parents, Path.home().resolve()):
-        raise StateTrackError(f"--out (out_dir) {str(out_dir)!r} is the working directory, one of its parents or "
-                              f"the home folder; name a new folder, e.g. --out data/S5")
-    base = out_dir.absolute().parent
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir() or not os.access(base, os.W_OK):
-        raise StateTrackError(f"cannot write {out_dir}: {base} is {'a file' if base.is_file() else 'not writable'}; "
-                              f"choose another output folder")
+    out_dir = output_folder(out_dir, "--out")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise StateTrackError(f"{out_dir} already exists and is not empty; pass --overwrite (overwrite=True) "
                               f"to replace it")
+    return out_dir
 
 
 def write_split(ds: datasets.Dataset, folder: Path, split: str) -> None:
@@ -120,42 +110,16 @@ def write_hub_folder(out_dir, configs: dict[str, GenerationParams], *, pretty_na
     Everything is written into a temporary sibling folder that replaces `out_dir` only once complete,
     so a failure leaves `out_dir` as it was (absent, or the previous contents).
     """
-    out_dir = Path(out_dir)
-    check_request(out_dir, configs, overwrite)
+    out_dir = check_request(Path(out_dir), configs, overwrite)
     check_num_proc(num_proc)
-    # mkdir rather than mkdtemp: the finished folder gets the user's usual permissions, not 0700
-    staging = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as err:
-        raise StateTrackError(f"cannot write {out_dir} ({err.strerror}); choose another output folder") from None
-    try:
+    with atomic_dir(out_dir) as staging:
         written = []
         for name, params in configs.items():
             # One throwaway cache per config, on the output's disk: peak space is one config's Arrow files.
             with tempfile.TemporaryDirectory(prefix=".hf_statetrack-cache-", dir=out_dir.parent) as cache:
                 written.append(write_config(staging, name, params, cache, num_proc, text))
         write_card(staging, written, pretty_name, text)
-        replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    if not target.exists():
-        new.rename(target)
-        return
-    old = new.with_name(new.name + "-old")
-    target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old)
 
 
 def push_to_hub(folder, repo_id: str, private: bool = False) -> str:

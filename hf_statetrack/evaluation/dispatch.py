@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from ..checkpoints import default_output_dir, statetrack_metadata
 from ..errors import StateTrackError
-from ..results import Results, check_writable
+from ..files import output_folder
+from ..results import Results, check_results_folder
 from .checkpoint import evaluate_checkpoint
 from .incontext import evaluate_incontext
 
@@ -17,7 +18,9 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
     """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
     fine-tuned as text by our pipeline) in context, see `incontext`."""
     check_counts(num_test=common.get("num_test", 1000), batch_size=batch_size, max_choices=max_choices)
-    check_writable(common.get("output_dir") or default_output_dir(model_path, task_name, "eval"), "--output-dir")
+    out = output_folder(common.get("output_dir") or default_output_dir(model_path, task_name, "eval"), "--output-dir")
+    check_results_folder(out, "eval")
+    common["output_dir"] = str(out)
     meta = statetrack_metadata(model_path)
     if meta and meta.get("format", "token") == "token":
         if shots is not None or mode is not None or log_samples:

@@ -30,6 +30,7 @@ from transformers import TrainingArguments
 
 from ..data.params import GenerationParams
 from ..errors import StateTrackError
+from ..files import resolve
 from ..length_bins import Binning
 from ..registry import did_you_mean
 from ..tagging import test_label
@@ -182,6 +183,7 @@ class ExperimentConfig:
         if not isinstance(self.output_dir, str) or not self.output_dir.strip():
             raise StateTrackError(f"output_dir must be a folder path, e.g. output_dir: outputs/run1; got "
                                   f"{self.output_dir!r}")
+        self.output_dir = str(resolve(self.output_dir))  # ~ expanded, .. and symlinks resolved: what gets written
         needed = "text" if self.model.pretrained else "token"
         if self.format not in FORMATS:
             raise StateTrackError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")

@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StateTrackError
+from ..files import output_folder
 from ..results import Results, percent
 from ..scoring import SUMMARY_KEYS
 from .checks import warn_once
-from .config import ExperimentConfig, ModelSection, from_dict, resolved, set_dotted
+from .config import ExperimentConfig, ModelSection, from_dict, set_dotted
 from .pipeline import task_splits
 from .run import run_experiment
-from .rundir import check_output_dir
+from .rundir import check_output_dir, experiment, finished_run, identity, stale
+from .runlock import run_lock
 
 SWEEP_KEYS = ("sweep", "seeds", "search", "report", "estimate_s_per_run")
 
@@ -102,7 +104,8 @@ def point_name(run: dict, values: dict, shown: set[str] | None = None) -> str:
     keys = [k for k in settings if k not in SHOWN and (shown is None or k in shown)]
     extra = [f"{k.split('.')[-1]}{'-'.join(map(str, v)) if isinstance(v, list) else v}"
              for k, v in ((k, settings[k]) for k in keys)]
-    return "-".join([run["task"]["name"], ModelSection.from_dict(run["model"]).label(), *extra])
+    name = "-".join([str(run["task"]["name"]), ModelSection.from_dict(run["model"]).label(), *extra])
+    return name.replace("/", "_").replace("\\", "_")  # one folder inside the sweep's: a value "a/../.." too
 
 
 def seed_list(raw: dict, seeds: int | None) -> list[int]:
@@ -115,7 +118,14 @@ def seed_list(raw: dict, seeds: int | None) -> list[int]:
 
 def validate(points: list[Point], seeds: list[int], root: Path) -> None:
     """Every run's config, and each distinct dataset's test splits (generated now, cached for the runs), before
-    any run trains: a typo or an empty test split in the last run must not waste the first ones."""
+    any run trains: a typo or an empty test split in the last run must not waste the first ones. Every run folder
+    first: one holding another finished run is refused, never replaced, without overwrite."""
+    output_folder(root, "output_dir")
+    for point in points:
+        for seed in seeds:
+            cfg = point.config(root, seed)
+            if not stale(cfg):  # an interrupted run of an edited sweep is cleared, see `run_or_reuse`
+                check_output_dir(cfg)
     checked = set()
     for point in points:
         for seed in seeds:
@@ -134,21 +144,6 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
                                       f"occurs in train or validation); widen the test lengths or lower num_train")
 
 
-# How a run was started, not what it is; output_dir too: the results sit in that folder, however it was spelled
-# (relative or absolute) or wherever it was moved.
-IDENTITY_FREE = ("resume", "overwrite", "threads", "output_dir")
-
-
-def identity(experiment: dict) -> dict:
-    """What makes two runs the same run: the resolved config without how it was started, and without unset
-    (None) fields, so a field a newer release adds with a None default does not make old runs look different."""
-    def without_none(value):
-        if isinstance(value, dict):
-            return {k: without_none(v) for k, v in value.items() if v is not None}
-        return value
-    return without_none({k: v for k, v in experiment.items() if k not in IDENTITY_FREE})
-
-
 def finished(cfg: ExperimentConfig) -> Results | None:
     """The results a run may reuse instead of training: `stored`, unless the run is to overwrite them."""
     return None if cfg.overwrite else stored(cfg)
@@ -157,31 +152,25 @@ def finished(cfg: ExperimentConfig) -> Results | None:
 def stored(cfg: ExperimentConfig) -> Results | None:
     """The results in the run's folder, if they were written for this exact resolved config (a sweep's summary
     reads them after training, also with overwrite, which only said to retrain)."""
-    path = Path(cfg.output_dir) / "results.json"
-    if not path.is_file():
-        return None
-    try:
-        results = Results.read(path)
-    except StateTrackError:
-        return None  # unreadable: retrain
-    wanted = json.loads(json.dumps(resolved(cfg.to_dict()), default=str))
-    return results if identity(results.settings.get("experiment", {})) == identity(wanted) else None
+    results = finished_run(cfg.output_dir)
+    same = results is not None and identity(results.settings.get("experiment", {})) == identity(experiment(cfg))
+    return results if same else None
 
 
 def run_or_reuse(cfg: ExperimentConfig, label: str) -> tuple[Results, bool]:
-    """The run's results, trained now or read back from its folder (then the flag is True). The sweep owns its
-    run folders: one holding another config (an edited sweep) is cleared and retrained."""
-    results = finished(cfg)
-    if results is not None:
-        print(f"=== {label}: reusing the finished run in {cfg.output_dir} (same config) ===", flush=True)
-        return results, True
-    print(f"\n=== {label} ===", flush=True)
-    try:
-        check_output_dir(cfg)  # the same config, unfinished: train (or resume) there
-    except StateTrackError:
-        cfg.overwrite = True  # the folder holds an edited sweep's run: clear it
-    run_experiment(cfg)
-    return Results.read(cfg.output_dir), False  # from the folder, as any reader of the sweep would
+    """The run's results, trained now or read back from its folder (then the flag is True), holding the run's
+    lock: a run another process is training is waited for and read back, never trained twice. The sweep owns
+    its run folders: an interrupted run of another config (an edited sweep) is cleared; a finished one is not
+    (`validate` refused it)."""
+    with run_lock(cfg.output_dir, label) as waited:
+        results = stored(cfg) if waited else finished(cfg)  # waited: finished just now, also with overwrite
+        if results is not None:
+            print(f"=== {label}: reusing the finished run in {cfg.output_dir} (same config) ===", flush=True)
+            return results, True
+        print(f"\n=== {label} ===", flush=True)
+        cfg.overwrite = cfg.overwrite or stale(cfg)
+        run_experiment(cfg)
+        return Results.read(cfg.output_dir), False  # from the folder, as any reader of the sweep would
 
 
 def attempt(cfg: ExperimentConfig, point: str, seed: int, key: tuple[str, str], report) -> Results | None:

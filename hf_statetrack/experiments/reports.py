@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
 from ..registry import Registry
-from ..results import Results, atomic_write, table
+from ..results import Results, table
 from ..tasks import get_task
 from .grid import flat, mean_std
 from .papers import GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_MAMBA

@@ -1,11 +1,21 @@
-"""Who owns an ``output_dir``, and which checkpoint a resumed run may continue from.
+"""Who owns an ``output_dir``, what "the same run" means, and which checkpoint a resumed run may continue from.
 
-Every run stores its fingerprint, the resolved experiment config minus what may change between a run
-and its resumption (`RESUMABLE`), as ``statetrack_run.json`` in ``output_dir`` and in every
-``checkpoint-N`` folder (written after Trainer's files, so its presence marks a complete checkpoint).
+The one definition of the same run: `identity`, the resolved experiment config without how and where it was
+started (`STARTED`). Every run also stores its fingerprint, the identity minus what may change between a run
+and its resumption (`RESUMABLE`), as ``statetrack_run.json`` in ``output_dir`` and in every ``checkpoint-N``
+folder (written after Trainer's files, so its presence marks a complete checkpoint).
 
-* A run into a folder that holds another run (another fingerprint, or run files without one) is refused
-  unless ``overwrite`` (``statetrack train --overwrite`` or ``overwrite: true``), which clears the folder.
+Nothing the user made is replaced without ``overwrite`` (``--overwrite`` or ``overwrite: true``, which clears
+the folder):
+
+* ``output_dir`` is checked resolved (``~``, ``..``, symlinks; `files.output_folder`): never the working
+  directory, its parents or home, a file, read-only, or a name too long.
+* A folder holding a finished run (results.json) is retrained only by the same run, or one that trains longer
+  (`EXTENDABLE` raised); anything else (cadence too) is refused.
+* A folder holding an unfinished run (checkpoints), or any run with ``resume: true``, takes a run of the same
+  fingerprint.
+* No run, resumed or not, may train less than the folder's run has (resumed, it would republish the longer
+  trained model under the shorter config; not resumed, replace it).
 * ``resume: true`` continues from the newest complete checkpoint; incomplete ones (a kill during a save)
   are skipped with one warning; a checkpoint of another config is refused; no checkpoint starts fresh.
 """
@@ -21,20 +31,42 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from ..errors import StateTrackError
-from ..results import atomic_write, check_writable
+from ..files import atomic_write, output_folder
+from ..results import Results
 from .config import ExperimentConfig, resolved
+from .runlock import LOCK_FILE
 
 RUN_FILE = "statetrack_run.json"
-# May differ between a run and its resumption: where it is written, how long it trains (extending a run is
-# allowed), when it logs, evaluates and saves, how the final evaluation is scored, and its torch threads.
-RESUMABLE = {"output_dir", "resume", "overwrite", "evaluation", "threads"}
-RESUMABLE_TRAINING = {"num_train_epochs", "max_steps", "logging_strategy", "logging_steps", "logging_first_step",
+# How and where a run was started, never what it is: output_dir too (the results sit in that folder however it
+# was spelled, or wherever it was moved).
+STARTED = ("output_dir", "resume", "overwrite", "threads")
+# Training keys a run may raise to extend a finished or interrupted run (never lower).
+EXTENDABLE = ("max_steps", "num_train_epochs")
+# May differ between a checkpoint and the run that resumes it: how it was started, how long it trains, when it
+# logs, evaluates and saves, and how the final evaluation is scored.
+RESUMABLE = {*STARTED, "evaluation"}
+RESUMABLE_TRAINING = {*EXTENDABLE, "logging_strategy", "logging_steps", "logging_first_step",
                       "logging_dir", "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit",
                       "report_to", "run_name", "disable_tqdm", "per_device_eval_batch_size", "dataloader_num_workers",
                       "eval_on_start", "eval_delay"}
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                 "pytorch_model.bin.index.json", "adapter_model.safetensors", "adapter_model.bin")
 RUN_MARKERS = ("results.json", "trainer_state.json")
+
+
+def identity(experiment: dict) -> dict:
+    """What makes two runs the same run: the resolved config without how it was started, and without unset
+    (None) fields, so a field a newer release adds with a None default does not make old runs look different."""
+    def without_none(value):
+        if isinstance(value, dict):
+            return {k: without_none(v) for k, v in value.items() if v is not None}
+        return value
+    return without_none({k: v for k, v in experiment.items() if k not in STARTED})
+
+
+def experiment(cfg: ExperimentConfig) -> dict:
+    """The resolved config as a results record stores it (settings.experiment)."""
+    return json.loads(json.dumps(resolved(cfg.to_dict()), default=str))
 
 
 def fingerprint(cfg: ExperimentConfig) -> dict:
@@ -89,37 +121,106 @@ def holds_a_run(output_dir: Path) -> bool:
         checkpoints(output_dir))
 
 
-def check_output_dir(cfg: ExperimentConfig) -> None:
-    """Without touching anything: output_dir can be created and written, and holds no other run (unless
-    overwrite). A sweep runs this for every run before training the first."""
-    out, mine = Path(cfg.output_dir), fingerprint(cfg)
-    check_writable(out, "output_dir")
+def finished_run(output_dir: str | Path) -> Results | None:
+    """The results of the training run finished in `output_dir`, if any."""
+    path = Path(output_dir) / "results.json"
+    try:
+        results = Results.read(path) if path.is_file() else None
+    except StateTrackError:
+        return None  # unreadable: not finished
+    return results if results is not None and results.kind in ("train", "finetune") else None
+
+
+def stale(cfg: ExperimentConfig) -> bool:
+    """`output_dir` holds an interrupted run (no results) of another config: what a sweep may clear, since
+    nothing finished is lost (an edited sweep that was killed)."""
+    out = Path(cfg.output_dir)
+    return (out.is_dir() and holds_a_run(out) and finished_run(out) is None
+            and read_fingerprint(out) != fingerprint(cfg))
+
+
+def check_output_dir(cfg: ExperimentConfig) -> Path:
+    """Without touching anything: output_dir can be created and written, and holds no other run and no longer
+    trained one (unless overwrite); returns it resolved. A sweep runs this for every run before training the
+    first."""
+    out = output_folder(cfg.output_dir, "output_dir")
     if cfg.overwrite or not (out.is_dir() and holds_a_run(out)):
-        return
-    theirs = read_fingerprint(out)
-    if theirs != mine:
-        what = (f"a run whose config differs in {', '.join(differences(mine, theirs)[:4])}" if theirs
-                else "files of another run (results.json or checkpoints)")
-        raise StateTrackError(f"output_dir {out} holds {what}; pass --overwrite (or set overwrite: true) to clear "
+        return out
+    done = finished_run(out)
+    what = other_run(cfg, out, done)
+    if what:
+        raise StateTrackError(f"output_dir {out} holds {what}; pass --overwrite (or set overwrite: true) to replace "
                               f"it, or choose another output_dir")
+    check_length(cfg, out, done)
+    return out
+
+
+def other_run(cfg: ExperimentConfig, out: Path, done: Results | None) -> str | None:
+    """What `out` (whose finished run is `done`, if any) holds instead of `cfg`'s run, in words; None when it
+    holds `cfg`'s run."""
+    if done is not None and not cfg.resume:  # retrained from scratch: only the same config (trained longer)
+        defaults = cfg.training_defaults()
+        ours, theirs = (identity({**e, "training": {**defaults, **(e.get("training") or {})}})
+                        for e in (experiment(cfg), done.settings.get("experiment") or {}))
+        changed = [k for k in differences(ours, theirs) if k.removeprefix("training.") not in EXTENDABLE]
+        return f"a run whose config differs in {', '.join(changed[:4])} (finished)" if changed else None
+    mine, theirs = fingerprint(cfg), read_fingerprint(out)
+    if theirs is None:
+        return "files of another run (results.json or checkpoints)"
+    return None if theirs == mine else f"a run whose config differs in {', '.join(differences(mine, theirs)[:4])}"
+
+
+def trained_so_far(out: Path, done: Results | None) -> tuple[int, float] | None:
+    """(steps, epochs) the run in `out` has trained: from its results `done`, else its newest complete
+    checkpoint."""
+    if done is not None and done.train:
+        return int(done.train.get("steps") or 0), float(done.train.get("epochs") or 0.0)
+    for checkpoint in (c for c in checkpoints(out) if is_complete(c)):
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        return int(state.get("global_step") or 0), float(state.get("epoch") or 0.0)
+    return None
+
+
+def check_length(cfg: ExperimentConfig, out: Path, done: Results | None) -> None:
+    """A run may extend the run in `out` but never train less: resumed, Trainer would stop at once and
+    republish the longer trained model under the shorter config; not resumed, it would replace it."""
+    so_far = trained_so_far(out, done)
+    if so_far is None:
+        return
+    steps, epochs = so_far
+    training = {**cfg.training_defaults(), **cfg.training}
+    max_steps = training.get("max_steps") or -1
+    key, value, done = (("max_steps", max_steps, steps) if max_steps > 0 else
+                        ("num_train_epochs", training.get("num_train_epochs"), epochs))
+    if value is not None and value < done - 1e-6:
+        raise StateTrackError(f"output_dir {out} holds a run trained to step {steps} (epoch {epochs:.3g}); "
+                              f"training.{key} {value} would shorten it: set training.{key} to at least "
+                              f"{done:.4g} (with resume: true to extend it), pass --overwrite to replace it, or "
+                              f"choose another output_dir")
 
 
 def claim_output_dir(cfg: ExperimentConfig) -> None:
     """Check output_dir, clear it if overwrite, create it and store this run's fingerprint."""
-    check_output_dir(cfg)
-    out = Path(cfg.output_dir)
+    out = check_output_dir(cfg)
     if cfg.overwrite and out.is_dir() and holds_a_run(out):
-        here = Path.cwd().resolve()
-        if out.resolve() in (here, *here.parents, Path.home().resolve()):
-            raise StateTrackError(f"overwrite would delete {out}, the working directory, one of its parents or the "
-                                  f"home folder; choose a dedicated output_dir")
-        shutil.rmtree(out)
+        clear(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         write_fingerprint(out, fingerprint(cfg))
     except OSError as err:
         raise StateTrackError(f"output_dir {out} cannot be written ({err.strerror}); choose another "
                               f"output_dir") from None
+
+
+def clear(out: Path) -> None:
+    """Everything in `out` but the run lock, which a process waiting for this run holds open."""
+    for entry in out.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def resume_checkpoint(cfg: ExperimentConfig) -> str | None:

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StateTrackError
+from ..files import atomic_write
 from ..plots import figure
 from ..registry import did_you_mean
-from ..results import atomic_write, table
+from ..results import table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, flat, point_name, stored

@@ -12,8 +12,10 @@
 Every run writes ``<output_dir>/<point>/seed<k>`` as `statetrack train` would (a seed varies the data and
 the initialisation together), on the launcher of `launchers` (``local``: one after another in this process;
 ``ray``: Ray Tune trials in parallel). A run whose folder already holds results for the identical resolved
-config is read back, not retrained, so a killed sweep picks up where it stopped; a changed config is
-retrained; a run that raises is recorded as failed and the others go on. The sweep then writes
+config is read back, not retrained, so a killed sweep picks up where it stopped (a run another process is
+training is waited for and read back, `runlock`); a config that only trains longer is retrained, any other
+change to a finished run is refused before training unless ``--overwrite``; a run that raises is recorded as
+failed and the others go on. The sweep then writes
 ``summary.md`` / ``summary.json`` (mean ± std over seeds, per-seed values in the JSON, the failed runs with
 their errors) and one ``accuracy_by_length-<task>.png`` per task (every seed: mean and min..max band over
 length bins, see `plots`), all from the runs' folders, so the launcher changes no file.
@@ -28,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write, resolve
 from ..plots import palette, plot_by_length
-from ..results import Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, table
+from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, table
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
@@ -62,7 +65,7 @@ def load_sweep(path: str, overrides: list[str] = (), output_dir: str | None = No
 
 
 def sweep_root(raw: dict) -> Path:
-    return Path(raw.get("output_dir", "outputs/sweep"))
+    return resolve(raw.get("output_dir", "outputs/sweep"))
 
 
 def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, output_dir: str | None = None,

@@ -43,7 +43,8 @@ from ..checkpoints import default_output_dir, load_causal_lm, load_tokenizer, st
 from ..data import load_dataset
 from ..data.params import GenerationParams
 from ..errors import StateTrackError
-from ..results import Results, check_writable
+from ..files import output_folder
+from ..results import Results, check_results_folder
 from ..tasks import get_task
 from ..text import default_answers
 from .features import collect_features, feature_labels, text_rows, token_rows
@@ -179,7 +180,8 @@ def run_probe(model_path: str, task_name: str, *, train_length=None, test_length
     """Probe every layer of `model_path` on `task_name`; writes the outputs (main process) and returns the results."""
     start = time.perf_counter()
     controls = check_settings(controls, epochs, batch_size)
-    check_writable(output_dir or default_output_dir(model_path, task_name, "probe"), "--output-dir")
+    output_dir = str(output_folder(output_dir or default_output_dir(model_path, task_name, "probe"), "--output-dir"))
+    check_results_folder(Path(output_dir), "probe")
     params = probe_params(task_name, train_length, test_length, num_train, num_test, seed, task_params or {})
     task = params.task()
     subject = Subject.open(model_path, task)

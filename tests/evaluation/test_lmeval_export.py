@@ -84,6 +84,19 @@ def test_an_existing_folder_needs_overwrite(tmp_path):
     assert (tmp_path / "tasks" / "statetrack_Z2_len2.yaml").exists() and not (tmp_path / "tasks" / "notes.txt").exists()
 
 
+@pytest.mark.parametrize("out", [".", "..", "sub/..", "~"])
+def test_overwrite_never_replaces_the_working_directory_its_parents_or_home(tmp_path, monkeypatch, capsys, out):
+    """Regression: `statetrack lm-eval export . --overwrite` replaced the working directory with the export."""
+    (tmp_path / "cwd").mkdir()
+    (tmp_path / "cwd" / "notes.txt").write_text("keep")
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("HOME", str(tmp_path / "cwd"))
+    assert main(["lm-eval", "export", out, "--tasks", "Z2", "--test-length", "2", "--num-test", "2",
+                 "--overwrite"]) == 2
+    assert "is the working directory, one of its parents or the home folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd"] and (tmp_path / "cwd" / "notes.txt").is_file()
+
+
 def answer_one_checkpoint(llama_path, tokenizer, folder):
     """The tiny Llama rewired into a bigram machine that answers every query " 1", then ends the line: no layer
     writes to the residual stream, and the output layer maps " =" to " 1" and " 1" to a line break."""

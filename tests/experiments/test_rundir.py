@@ -117,9 +117,62 @@ def test_kill_9_during_checkpointing_then_resume_finishes(tmp_path):
     assert steps(tmp_path) == target
 
 
-def test_overwrite_never_clears_the_working_directory(tmp_path, capsys, monkeypatch):
+def test_the_working_directory_is_never_an_output_dir(tmp_path, capsys, monkeypatch):
     assert train(tmp_path) == 0
     monkeypatch.chdir(tmp_path / "out")
-    assert train(tmp_path, "output_dir=.", "training.learning_rate=0.05", "--overwrite") == 2
-    assert "overwrite would delete ., the working directory" in one_error_line(capsys)
+    for extra in (["--overwrite"], []):
+        assert train(tmp_path, "output_dir=.", "training.learning_rate=0.05", *extra) == 2
+        assert "output_dir '.' is the working directory" in one_error_line(capsys)
     assert (tmp_path / "out" / "results.json").is_file()
+
+
+def test_a_finished_run_is_replaced_only_by_a_longer_run_of_the_same_config(tmp_path, capsys):
+    """Regression: training length and cadence were left out of the fingerprint (so a run can be extended),
+    and a 1-step config retrained a finished 4-step run in place, or republished it (resume: true)."""
+    assert train(tmp_path, "training.max_steps=4") == 0
+    for extra in ([], ["resume=true"]):
+        assert train(tmp_path, "training.max_steps=2", *extra) == 2
+        line = one_error_line(capsys)
+        assert "trained to step 4" in line and "training.max_steps 2 would shorten it" in line
+        assert "--overwrite" in line
+    assert train(tmp_path, "training.max_steps=4", "training.logging_strategy=steps") == 2
+    line = one_error_line(capsys)
+    assert "holds a run whose config differs in training.logging_strategy (finished)" in line
+    assert steps(tmp_path) == 4
+    assert train(tmp_path, "training.max_steps=5") == 0 and steps(tmp_path) == 5  # longer: allowed
+    assert train(tmp_path, "training.max_steps=2", "--overwrite") == 0 and steps(tmp_path) == 2
+
+
+def test_dotdot_and_home_in_output_dir_are_resolved_before_the_checks(tmp_path, capsys, monkeypatch):
+    """Regression: `runs/missing/../ref` passed the "holds another run" check (made before `missing` existed)
+    and retrained the finished run in runs/ref; `~/x` was a folder named "~"."""
+    assert train(tmp_path) == 0
+    assert train(tmp_path, f"output_dir={tmp_path}/missing/../out", "training.learning_rate=0.05") == 2
+    assert "holds a run whose config differs in training.learning_rate" in one_error_line(capsys)
+    assert not (tmp_path / "missing").exists()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert train(tmp_path, "output_dir=~/run") == 0
+    assert (tmp_path / "home" / "run" / "results.json").is_file() and not (tmp_path / "~").exists()
+
+
+def test_a_run_another_process_trains_is_refused(tmp_path, capsys):
+    from filelock import FileLock
+
+    (tmp_path / "out").mkdir()
+    with FileLock(tmp_path / "out" / ".statetrack.lock"):  # as a `statetrack train` or sweep still running holds it
+        assert train(tmp_path) == 2
+    assert "another process is training into" in one_error_line(capsys)
+    assert not (tmp_path / "out" / "results.json").exists()
+    assert train(tmp_path) == 0
+
+
+def test_an_evaluation_never_replaces_a_training_runs_results(tmp_path, capsys):
+    assert train(tmp_path) == 0
+    out = str(tmp_path / "out")
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4",
+                 "--output-dir", out]) == 2
+    assert "holds the results of a train run (results.json)" in one_error_line(capsys)
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["kind"] == "train"
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4"]) == 0
+    assert main(["eval", "--model", out, "--task", "Z2", "--test-length", "2", "--num-test", "4"]) == 0  # again

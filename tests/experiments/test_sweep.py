@@ -3,6 +3,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -267,3 +268,27 @@ def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
     summary = run_sweep(write(tmp_path, sweep={"task.name": ["Z2"]}), seeds=2)
     text = negative_eigenvalues(tmp_path, summary, {})
     assert "| mean | std | median | max | seeds |" in text and "| 0.00 | 1.00 | 1.00 | 2 |" in text
+
+
+def test_a_swept_value_with_dotdot_stays_inside_the_sweep_folder(tmp_path):
+    """Regression: a swept string holding `/..` put run folders outside the sweep's output_dir."""
+    raw = {**TINY, "output_dir": str(tmp_path / "out"), "sweep": {"training.run_name": ["a/../../../escape", "b"]}}
+    for point in expand(raw):
+        folder = Path(point.config(tmp_path / "out", 0).output_dir)
+        assert folder.parent.parent == tmp_path / "out" and folder.name == "seed0"
+
+
+def test_an_edited_sweep_never_replaces_a_finished_run(tmp_path, monkeypatch):
+    """A sweep rerun with a shorter or otherwise changed config is refused before training anything; a longer
+    one retrains (see above); --overwrite replaces."""
+    path = write(tmp_path, sweep={"task.name": ["Z2"]})
+    run_sweep(path, overrides=["training.max_steps=3"])
+    trained = []
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
+    with pytest.raises(StateTrackError, match="trained to step 3.*training.max_steps 2 would shorten it"):
+        run_sweep(path)
+    with pytest.raises(StateTrackError, match="differs in training.learning_rate"):
+        run_sweep(path, overrides=["training.max_steps=3", "training.learning_rate=0.5"])
+    assert trained == []
+    run_sweep(path, overrides=["overwrite=true"])
+    assert len(trained) == 1

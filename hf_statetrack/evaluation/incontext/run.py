@@ -39,7 +39,8 @@ from tqdm.auto import tqdm
 
 from ...checkpoints import default_output_dir, load_causal_lm, load_tokenizer
 from ...errors import StateTrackError
-from ...results import Results, atomic_write
+from ...files import atomic_write
+from ...results import Results
 from ...scoring import compute_metrics
 from ...tagging import test_label
 from ...tasks import get_task

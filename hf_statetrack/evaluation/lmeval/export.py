@@ -15,8 +15,6 @@ beside DIR that replaces it only once complete, so a refused export leaves nothi
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,8 +23,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from ...checkpoints import load_tokenizer
-from ...data.export import replace_dir
 from ...errors import StateTrackError
+from ...files import atomic_dir, output_folder
 from ...tasks import get_task
 from ...text import tokenize_text
 from ...version import __version__
@@ -111,14 +109,10 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
     for task in resolved:
         check_choices(task, settings)
     tok = load_tokenizer(tokenizer) if tokenizer else None
-    out = Path(out_dir).resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+    out = output_folder(out_dir, "lm-eval export DIR").resolve()
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise StateTrackError(f"{out} exists and is not empty; pass --overwrite to replace it or choose another folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # a sibling on the same file system, so the finished folder replaces `out` by renames only
-    scratch = out.with_name(f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
-    scratch.mkdir()
-    try:
+    with atomic_dir(out) as scratch:  # a sibling on the same file system: the finished folder is renamed into place
         groups = []
         for task in resolved:
             names = [write_length(scratch, out, task, length, settings, tok) for length in dict.fromkeys(test_lengths)]
@@ -127,8 +121,4 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
                 "task": task.name, "task_params": task.params, **asdict(settings), "hf_statetrack": __version__}))
         write_yaml(scratch / f"{GROUP}.yaml", group_config(GROUP, groups, settings.mode, {
             "tasks": [task.name for task in resolved], **asdict(settings), "hf_statetrack": __version__}))
-        replace_dir(scratch, out)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     return out

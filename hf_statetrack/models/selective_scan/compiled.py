@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from ...errors import StateTrackError
+from ...files import atomic_path
 
 HERE = Path(__file__).parent
 SOURCES = ("scan_forward.cpp", "scan_backward.cpp", "conv.cpp")
@@ -132,12 +133,8 @@ def build(compiler: str) -> Path:
         return path
     with FileLock(str(path) + ".lock", timeout=600):
         if not path.exists():
-            temporary = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
-            try:
+            with atomic_path(path) as temporary:
                 _compile(compiler, temporary)
-                os.replace(temporary, path)
-            finally:
-                temporary.unlink(missing_ok=True)
     return path
 
 
