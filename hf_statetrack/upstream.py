@@ -31,9 +31,10 @@ Each check returns None when the internal is there and behaves as we rely on, el
 changed. Checks go by behaviour: they run the internal on a tiny input (the Mamba ones run a tiny stock
 mixer and record what it calls, with what), because a release may wrap a function so that its signature
 reads ``(*args, **kwargs)`` (transformers 5.25 does, through the ``kernels`` package); a signature is read
-only after unwrapping, and new optional parameters are fine. `warn_drift` turns that into one warning naming the package version, so a new release
-never gives a silently wrong answer. ``tests/test_upstream.py`` runs every check: a failing test there
-is the first sign of drift (``make test-latest`` runs the suite on the newest releases).
+only after unwrapping, and new optional parameters are fine. `warn_drift` turns a problem into one warning
+naming the package version, so a new release never gives a silently wrong answer. ``tests/test_upstream.py``
+runs every check: a failing test there is the first sign of drift (``make test-latest`` runs the suite on the
+newest releases).
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def task_config(name: str, data_file: str, mode: str, *, candidates: list[str], 
     """One (task, length) as an lm-eval task over the parquet file `data_file`, a name in the YAML's folder."""
     metric, filter_name = METRICS[mode]
     config = {"task": name, "custom_dataset": Function(f"{LOADER}.load"),
-              "dataset_kwargs": {"data_files": {"test": data_file}}, "test_split": "test", "doc_to_text": "prompt", "target_delimiter": " ", "num_fewshot": 0}
+              "dataset_kwargs": {"data_files": {"test": data_file}}, "test_split": "test", "doc_to_text": "prompt",
+              "target_delimiter": " ", "num_fewshot": 0}
     if mode == "generate":
         # the answer line ends at a newline, as the shots show; `statetrack eval` reads the first line too
         config |= {"output_type": "generate_until", "doc_to_target": "target",

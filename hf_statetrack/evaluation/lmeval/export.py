@@ -34,8 +34,17 @@ from ...version import __version__
 from ..incontext.choice import split_candidates
 from ..incontext.prompts import query_prompts
 from . import folder_loader
-from .configs import DEFAULT_LENGTHS, DEFAULT_TASKS, GROUP, LOADER, MODES, Function, group_config, lmeval_name, \
-    task_config
+from .configs import (
+    DEFAULT_LENGTHS,
+    DEFAULT_TASKS,
+    GROUP,
+    LOADER,
+    MODES,
+    Function,
+    group_config,
+    lmeval_name,
+    task_config,
+)
 
 ANSWERS = "final"  # as `statetrack eval` reads any model it did not fine-tune
 

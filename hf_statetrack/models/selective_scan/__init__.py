@@ -4,10 +4,11 @@ transformers (5.x) computes Mamba's scan and causal conv with the module-level f
 ``mamba_selective_scan`` and ``causal_conv1d_fn`` of ``transformers.models.mamba.modeling_mamba``, which
 the mixer looks up at call time; each is a CUDA kernel (mamba-ssm, causal-conv1d) when that package
 imports, else PyTorch. `install` (run when transformers loads modeling_mamba, see `hf_statetrack.mamba_hook`,
-or on `import hf_statetrack.models`) first checks on a tiny stock mixer that both are still looked up at call
-time and compute what ours compute on the mixer's own call; then it replaces both module attributes with dispatchers: CUDA tensors with the
-kernel package present go to the original, everything else to `selective_scan` / `causal_conv1d`
-(dispatch.py: the compiled CPU kernels of kernel.py, or PyTorch). These are the only overrides; they never
+or on `import hf_statetrack.models`) first checks on a tiny stock mixer that both are still looked up at
+call time and that transformers' own computes what ours computes on the mixer's own call; then it replaces
+both module attributes with dispatchers: CUDA tensors with the kernel package present go to the original,
+everything else to `selective_scan` / `causal_conv1d` (dispatch.py: the compiled CPU kernels of kernel.py,
+or PyTorch). These are the only overrides; they never
 edit the installed library, and each is skipped (with a warning) when transformers' layout changes
 (`upstream`).
 """
