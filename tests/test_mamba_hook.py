@@ -49,3 +49,11 @@ def test_import_hf_statetrack_gives_stock_mamba_our_kernels(before):
     assert result["stock_calls"] == 0
     assert "SelectBackward0" not in result["nodes"], result["nodes"]
     assert sum(result["nodes"].get(name, 0) for name in OURS) >= 2, result["nodes"]  # a scan per layer at least
+
+
+def test_module_doctests():
+    import doctest
+
+    from hf_statetrack import mamba_hook
+
+    assert doctest.testmod(mamba_hook).attempted > 0 and doctest.testmod(mamba_hook).failed == 0
