@@ -6,7 +6,8 @@
 Importing the package registers the ``hf_statetrack`` dataset with `datasets` and stays light (no torch):
 data work never pays for transformers. The model side loads on first use: `hf_statetrack.models` (which
 every command that trains, evaluates or probes imports) registers our architectures with transformers'
-Auto classes and gives transformers' Mamba the fast CPU scan.
+Auto classes and gives transformers' Mamba the fast CPU scan; `mamba_hook` imports it as soon as
+transformers loads its Mamba, so a stock ``MambaForCausalLM`` gets the fast scan after ``import hf_statetrack``.
 """
 
 import importlib
@@ -14,12 +15,14 @@ import importlib
 from .data import load_dataset
 from .data.registration import install_datasets_hook
 from .errors import StateTrackError
+from .mamba_hook import install as install_mamba_hook
 from .metrics import load_metric
 from .tasks import get_task, list_tasks
 from .text import text_view
 from .version import __version__
 
 install_datasets_hook()
+install_mamba_hook()
 
 
 def __getattr__(name: str):

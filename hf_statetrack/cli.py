@@ -25,6 +25,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from . import threads
+from .data.params import DEFAULT_LENGTH
 from .errors import StateTrackError
 from .evaluation.lmeval.configs import DEFAULT_LENGTHS, DEFAULT_TASKS, MODES
 from .tasks import TASKS, get_task, list_tasks
@@ -34,7 +35,7 @@ from .yaml_loader import parse_yaml
 def add_generation_args(parser: argparse.ArgumentParser) -> None:
     """The parameters common to every task, spelled as in `load_dataset` and YAML."""
     parser.add_argument("--train-length", default=None,
-                        help="an int or an inclusive range, e.g. 20 or 2-20 (default: the task's protocol, if any)")
+                        help="an int or an inclusive range, e.g. 20 or 2-20 (default: the task's protocol, else 2-16)")
     parser.add_argument("--test-length", default=None, help="default: the train lengths")
     parser.add_argument("--num-train", type=int, required=True)
     parser.add_argument("--num-test", type=int, required=True)
@@ -84,6 +85,8 @@ def cmd_tasks(args: argparse.Namespace) -> None:
         if task.protocol:
             print(f"protocol (used when train_length is omitted): train lengths {task.protocol['train_length']}, "
                   f"test lengths {task.protocol['test_length']}")
+        else:
+            print(f"lengths when train_length is omitted: {DEFAULT_LENGTH} (no literature protocol)")
         print(f"as text for pretrained LMs (answers={default_answers(task)}): {text_example(task)}")
         return
     by_family = defaultdict(list)

@@ -18,7 +18,7 @@ LAYERS = {
     "text": 3, "scoring": 3,
     "data": 4,
     "models": 5, "metrics": 5, "plots": 5,
-    "tagging": 6, "checkpoints": 6, "results": 6,
+    "tagging": 6, "checkpoints": 6, "mamba_hook": 6, "results": 6,
     "experiments": 7, "evaluation": 7, "probing": 7,
     "cli": 8, "__init__": 8, "__main__": 9,
 }

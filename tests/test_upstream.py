@@ -1,6 +1,7 @@
 """Every hook into another package's internals (`hf_statetrack.upstream`): it still holds on the installed
 versions, and where it moves we fall back or refuse with one message naming the package version."""
 
+import functools
 import warnings
 
 import datasets
@@ -48,7 +49,7 @@ def test_mamba_conv_moved_keeps_transformers_conv_with_one_warning(monkeypatch):
 
 def test_mamba_conv_no_longer_called_by_the_mixer_is_drift(monkeypatch):
     def forward(self, hidden_states, **kwargs):
-        return self.conv1d(hidden_states)
+        return hidden_states  # computes without the module-level causal_conv1d_fn: our hook would do nothing
 
     monkeypatch.setattr(modeling_mamba.MambaMixer, "forward", forward)
     assert "no longer calls the module-level causal_conv1d_fn" in upstream.check_mamba_conv()
@@ -56,10 +57,83 @@ def test_mamba_conv_no_longer_called_by_the_mixer_is_drift(monkeypatch):
 
 def test_mamba_scan_no_longer_called_by_the_mixer_is_drift(monkeypatch):
     def forward(self, hidden_states, **kwargs):
-        return self.scan(hidden_states)  # no module-level mamba_selective_scan: our hook would do nothing
+        return hidden_states  # no module-level mamba_selective_scan: our hook would do nothing
 
     monkeypatch.setattr(modeling_mamba.MambaMixer, "forward", forward)
     assert "no longer calls" in upstream.check_mamba_scan()
+
+
+class Opaque:
+    """What transformers 5.25 (through `kernels`) makes of a function: a callable object whose signature reads
+    (*args, **kwargs), with no __wrapped__ to follow."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
+SCAN, CONV = "mamba_selective_scan", "causal_conv1d_fn"
+
+
+def wrap_theirs(monkeypatch, name, change=lambda function: function):
+    monkeypatch.setattr(modeling_mamba, name, Opaque(change(upstream.theirs(getattr(modeling_mamba, name)))))
+
+
+@pytest.mark.parametrize("name, ours", [(SCAN, selective_scan.selective_scan), (CONV, selective_scan.causal_conv1d)])
+def test_a_wrapped_internal_that_behaves_the_same_is_not_drift(monkeypatch, name, ours):
+    wrap_theirs(monkeypatch, name)
+    check = upstream.check_mamba_scan if name == SCAN else upstream.check_mamba_conv
+    assert check() is None and check(ours=ours) is None
+
+
+def test_a_wrapped_mixer_constructor_is_not_drift_and_mamba_negeig_builds(monkeypatch):
+    init = modeling_mamba.MambaMixer.__init__  # wrapped as 5.25 wraps it: the signature reads (self, *args, **kwargs)
+    monkeypatch.setattr(modeling_mamba.MambaMixer, "__init__", lambda self, *args, **kw: init(self, *args, **kw))
+    check_transformers_mixer.cache_clear()
+    try:
+        assert upstream.check_mamba_mixer() is None
+        build_model("mamba_negeig", vocab_size=4, num_labels=4, num_layers=1, hidden_size=8)
+    finally:
+        check_transformers_mixer.cache_clear()
+
+
+def test_a_scan_that_computes_something_else_is_drift(monkeypatch):
+    wrap_theirs(monkeypatch, SCAN, lambda scan: lambda *args, **kwargs: 2 * scan(*args, **kwargs))
+    assert "no longer computes what hf_statetrack's replacement computes" in upstream.check_mamba_scan(
+        ours=selective_scan.selective_scan)
+
+
+def test_a_scan_with_a_new_required_argument_is_drift(monkeypatch):
+    wrap_theirs(monkeypatch, SCAN, lambda scan: lambda *args, initial_state, **kwargs: scan(*args, **kwargs))
+    assert "initial_state" in upstream.check_mamba_scan()
+
+
+def test_a_mixer_passing_an_argument_we_do_not_read_is_drift(monkeypatch):
+    def forward(self, hidden_states, **kwargs):  # starts passing a state that our scan would drop
+        return modeling_mamba.mamba_selective_scan(hidden_states, initial_state=None)
+
+    monkeypatch.setattr(modeling_mamba, SCAN, lambda hidden_states, *args, **kwargs: hidden_states)
+    monkeypatch.setattr(modeling_mamba.MambaMixer, "forward", forward)
+    assert "passes initial_state to mamba_selective_scan" in upstream.check_mamba_scan()
+
+
+def optional_added(a, b, c=None, extra=1): ...
+
+
+def required_added(a, b, c=None, *, extra): ...
+
+
+def b_gone(a, c=None): ...
+
+
+@pytest.mark.parametrize("function, problem", [
+    (optional_added, None), (functools.wraps(optional_added)(lambda *args, **kwargs: None), None),
+    (required_added, "now requires extra"), (b_gone, "no longer takes b"), (lambda *args, **kwargs: None, None),
+], ids=["optional added", "wrapped", "required added", "parameter gone", "signature says nothing"])
+def test_a_signature_is_read_after_unwrapping_and_new_optional_parameters_are_fine(function, problem):
+    assert upstream._call_problem(function, ["a", "b", "c"]) == problem
 
 
 def test_mamba_mixer_moved_refuses_mamba_negeig_in_one_line(monkeypatch):

@@ -18,6 +18,7 @@ from ..tasks import Task, get_task
 
 LengthRange = tuple[int, int]
 SPLITS = ("train", "validation", "test")
+DEFAULT_LENGTH = (2, 16)  # train (and test) lengths of a task without a literature protocol
 
 
 def parse_length(value, what: str) -> LengthRange:
@@ -85,12 +86,14 @@ class GenerationParams:
                 num_validation=None, seed: int = 0, distinct: bool = False, **task_params) -> GenerationParams:
         """Validate user input; `num_validation` defaults to `num_test`, `test_length` to `train_length`.
 
-        Without `train_length`, a task with a literature protocol (``task.protocol``, e.g. train 1..40 and
-        test 41..500 for the Chomsky-hierarchy tasks) uses its lengths for both splits."""
+        Without `train_length`, every task follows one rule: a task with a literature protocol
+        (``task.protocol``, e.g. train 1..40 and test 41..500 for the Chomsky-hierarchy tasks) uses its
+        lengths for both splits; any other (word problems, text tasks) uses `DEFAULT_LENGTH` (2..16)."""
         task = get_task(name, **task_params)
-        if train_length is None and task.protocol:
-            train_length = task.protocol["train_length"]
-            test_length = task.protocol["test_length"] if test_length is None else test_length
+        if train_length is None:
+            protocol = task.protocol or {"train_length": DEFAULT_LENGTH, "test_length": None}
+            train_length = protocol["train_length"]
+            test_length = protocol["test_length"] if test_length is None else test_length
         train = parse_length(train_length, "train_length")
         test = train if test_length is None else parse_length(test_length, "test_length")
         for what, (lo, hi) in (("train_length", train), ("test_length", test)):

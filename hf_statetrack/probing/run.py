@@ -41,7 +41,7 @@ from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, 
 
 from ..checkpoints import default_output_dir, load_causal_lm, load_tokenizer, statetrack_metadata, symbol_maps
 from ..data import load_dataset
-from ..data.params import GenerationParams
+from ..data.params import DEFAULT_LENGTH, GenerationParams
 from ..errors import StateTrackError
 from ..files import output_folder
 from ..results import Results, check_results_folder
@@ -53,7 +53,6 @@ from .report import layer_names, summarise, write_probe_results
 
 CONTROLS = ("random_init", "shuffled")
 MIN_TRAIN_ROWS = 10
-DEFAULT_LENGTH = (2, 16)  # for tasks without a literature protocol
 PROBE_SPLITS = ("train", "test")
 
 

@@ -11,6 +11,7 @@ import hf_statetrack
 from hf_statetrack import StateTrackError
 from hf_statetrack.data import builder as builder_module
 from hf_statetrack.data import registration
+from hf_statetrack.data.params import DEFAULT_LENGTH
 
 SMALL = dict(train_length=(2, 6), test_length=(5, 9), num_train=600, num_test=200, num_validation=50)
 
@@ -158,8 +159,17 @@ def test_protocol_lengths_when_train_length_is_omitted(tmp_path):
     ds = hf_statetrack.load_dataset("parity_check", num_train=50, num_test=20, cache_dir=str(tmp_path))
     assert 1 <= min(ds["train"]["length"]) and max(ds["train"]["length"]) <= 40
     assert min(ds["test"]["length"]) >= 41 and max(ds["test"]["length"]) <= 500
-    with pytest.raises(StateTrackError, match="train_length is required"):
-        hf_statetrack.load_dataset("S5", num_train=5, num_test=5, cache_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["S5", "cups_S3", "programs"])
+def test_without_a_protocol_every_task_takes_the_default_lengths(tmp_path, name):
+    """One rule for every task (`GenerationParams.resolve`): the protocol, else DEFAULT_LENGTH for both splits."""
+    ds = hf_statetrack.load_dataset(name, num_train=30, num_test=10, cache_dir=str(tmp_path))
+    lo, hi = DEFAULT_LENGTH
+    for split in ("train", "validation", "test"):
+        assert lo <= min(ds[split]["length"]) and max(ds[split]["length"]) <= hi
+    assert ds["train"]["input_ids"] == hf_statetrack.load_dataset(
+        name, train_length=DEFAULT_LENGTH, num_train=30, num_test=10, cache_dir=str(tmp_path))["train"]["input_ids"]
 
 
 def test_the_cache_key_covers_every_generator_file_in_subfolders(tmp_path):

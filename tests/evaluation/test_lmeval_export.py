@@ -2,7 +2,9 @@
 
 import doctest
 import json
+import shutil
 import socket
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,24 +37,50 @@ def test_cli_writes_one_task_per_length_a_group_per_task_and_one_over_all(tmp_pa
     assert main(argv) == 0 and f"--include_path {out}" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"statetrack_{t}_len{k}.{ext}" for t in ("S3", "parity") for k in ("2", "3-4") for ext in ("yaml", "parquet")]
-        + ["statetrack.yaml", "statetrack_S3.yaml", "statetrack_parity.yaml"])
+        + ["statetrack.yaml", "statetrack_S3.yaml", "statetrack_parity.yaml", "statetrack_rows.py"])
     top = yaml.safe_load((out / "statetrack.yaml").read_text())
     assert top["task"] == ["statetrack_S3", "statetrack_parity"]
     assert top["aggregate_metric_list"] == [{"metric": "exact_match", "filter_list": ["strip"], "aggregation": "mean",
                                              "weight_by_size": False}]
     assert yaml.safe_load((out / "statetrack_S3.yaml").read_text())["task"] == ["statetrack_S3_len2",
                                                                                 "statetrack_S3_len3-4"]
-    task = yaml.safe_load((out / "statetrack_S3_len3-4.yaml").read_text())
+    task = yaml.load((out / "statetrack_S3_len3-4.yaml").read_text(), Loader=FunctionTags)
+    assert task["custom_dataset"] == "!function statetrack_rows.load"
     assert task["generation_kwargs"]["until"] == ["\n"] and task["num_fewshot"] == 0
     assert task["metadata"]["statetrack"] | {"task_params": None} == {
         "task": "S3", "task_params": None, "length": [3, 4], "rows": 8, "answers": "final", "num_test": 8, "shots": 2,
         "seed": 3, "mode": "generate", "max_choices": 128, "hf_statetrack": task["metadata"]["version"]}
-    data_file = task["dataset_kwargs"]["data_files"]["test"]
-    assert data_file == str(out.resolve() / "statetrack_S3_len3-4.parquet")
+    assert task["dataset_kwargs"]["data_files"] == {"test": "statetrack_S3_len3-4.parquet"}  # beside the YAML
     rows, prompts = query_prompts(get_task("S3"), (3, 4), answers="final", meta=None, single=False, shots=2, **SETTINGS)
-    written = load_dataset("parquet", data_files=data_file)["train"]
+    written = load_dataset("parquet", data_files=str(out / "statetrack_S3_len3-4.parquet"))["train"]
     assert written["prompt"] == prompts and written["target"] == rows["target"]  # the rows of `statetrack eval`
     assert written["label"] == [labels[-1] for labels in rows["answer_labels"]]
+
+
+class FunctionTags(yaml.SafeLoader):
+    """Reads lm-eval's ``!function x`` as the string "!function x"."""
+
+
+FunctionTags.add_constructor("!function", lambda loader, node: f"!function {loader.construct_scalar(node)}")
+
+
+def test_an_export_moved_elsewhere_loads_through_lm_eval(tmp_path, monkeypatch):
+    """lm-eval's own task loading (TaskManager, as `lm_eval --include_path`) on a folder moved after export,
+    from an unrelated working directory: every task's rows are the exported ones."""
+    pytest.importorskip("lm_eval")
+    from lm_eval.tasks import TaskManager
+
+    folder = export_tasks(tmp_path / "made" / "tasks", ["Z2", "parity"], [2, 3], settings=ExportSettings(num_test=4))
+    moved = shutil.move(folder, tmp_path / "elsewhere" / "copied")
+    shutil.rmtree(tmp_path / "made")
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    manager = TaskManager(include_path=str(moved), include_defaults=False)
+    tasks = manager.load(["statetrack"])["tasks"]
+    assert sorted(tasks) == [f"statetrack_{t}_len{k}" for t in ("Z2", "parity") for k in (2, 3)]
+    for name, task in tasks.items():
+        rows = load_dataset("parquet", data_files=str(Path(moved) / f"{name}.parquet"))["train"]
+        assert list(task.test_docs()) == list(rows)
 
 
 @pytest.mark.parametrize("extra,message", [

@@ -1,12 +1,14 @@
 """lm-evaluation-harness YAML configs for exported tasks: one task per (task, length), one group per task
 and one group, ``statetrack``, over all of them.
 
-Only lm-eval's documented keys, no ``!function`` hooks, so the folder works where hf_statetrack is not
-installed. S5 at length 4, generate form (the default), as `task_config` writes it::
+Only lm-eval's documented keys. One ``!function``: ``custom_dataset`` names the loader written beside the
+YAMLs (`folder_loader`), the one way lm-eval offers to read files relative to a YAML's own folder, so the
+folder works wherever it is copied (it needs `datasets`, not hf_statetrack). S5 at length 4, generate form
+(the default), as `task_config` writes it::
 
     task: statetrack_S5_len4
-    dataset_path: parquet
-    dataset_kwargs: {data_files: {test: /abs/DIR/statetrack_S5_len4.parquet}}
+    custom_dataset: !function statetrack_rows.load
+    dataset_kwargs: {data_files: {test: statetrack_S5_len4.parquet}}   # beside the YAML
     test_split: test
     output_type: generate_until
     doc_to_text: prompt        # K solved rows, one per line, then the query: "... 53214 ="
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from ...version import __version__
 
@@ -54,13 +55,20 @@ def metric_key(mode: str) -> str:
     return ",".join(METRICS[mode])
 
 
-def task_config(name: str, data_file: Path, mode: str, *, candidates: list[str], max_gen_toks: int,
+class Function(str):
+    """A YAML ``!function`` reference (``module.name``, the module beside the YAML), as lm-eval reads it."""
+
+
+LOADER = "statetrack_rows"  # the name `folder_loader` takes in an exported folder
+
+
+def task_config(name: str, data_file: str, mode: str, *, candidates: list[str], max_gen_toks: int,
                 metadata: dict) -> dict:
-    """One (task, length) as an lm-eval task over the parquet file `data_file` (an absolute path: lm-eval
-    hands ``data_files`` to `datasets` as they are, which reads relative paths from the working directory)."""
+    """One (task, length) as an lm-eval task over the parquet file `data_file`, a name in the YAML's folder."""
     metric, filter_name = METRICS[mode]
-    config = {"task": name, "dataset_path": "parquet", "dataset_kwargs": {"data_files": {"test": str(data_file)}},
-              "test_split": "test", "doc_to_text": "prompt", "target_delimiter": " ", "num_fewshot": 0}
+    config = {"task": name, "custom_dataset": Function(f"{LOADER}.load"),
+              "dataset_kwargs": {"data_files": {"test": data_file}}, "test_split": "test", "doc_to_text": "prompt",
+              "target_delimiter": " ", "num_fewshot": 0}
     if mode == "generate":
         # the answer line ends at a newline, as the shots show; `statetrack eval` reads the first line too
         config |= {"output_type": "generate_until", "doc_to_target": "target",

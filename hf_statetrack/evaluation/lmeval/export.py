@@ -9,12 +9,14 @@ shots and ``--num-test`` (both call `query_prompts`), so a checkpoint scores the
 
 writes, for each task and length, ``statetrack_S5_len4.yaml`` beside ``statetrack_S5_len4.parquet``
 (columns ``prompt``, ``target``, ``label``, ``length``), a group ``statetrack_S5.yaml`` (the mean over
-lengths) and ``statetrack.yaml`` (the mean over tasks). The folder is written in a temporary folder
+lengths), ``statetrack.yaml`` (the mean over tasks) and ``statetrack_rows.py``, which reads each parquet
+file from its own folder: the folder can be copied or moved anywhere. The folder is written in a temporary folder
 beside DIR that replaces it only once complete, so a refused export leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,7 +32,18 @@ from ...text import tokenize_text
 from ...version import __version__
 from ..incontext.choice import split_candidates
 from ..incontext.prompts import query_prompts
-from .configs import DEFAULT_LENGTHS, DEFAULT_TASKS, GROUP, MODES, group_config, lmeval_name, task_config
+from . import folder_loader
+from .configs import (
+    DEFAULT_LENGTHS,
+    DEFAULT_TASKS,
+    GROUP,
+    LOADER,
+    MODES,
+    Function,
+    group_config,
+    lmeval_name,
+    task_config,
+)
 
 ANSWERS = "final"  # as `statetrack eval` reads any model it did not fine-tune
 
@@ -73,14 +86,15 @@ class Dumper(yaml.SafeDumper):
 
 Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
     "tag:yaml.org,2002:str", text, style='"' if "\n" in text else None))
+Dumper.add_representer(Function, lambda dumper, text: dumper.represent_scalar("!function", str(text)))
 
 
 def write_yaml(path: Path, config: dict) -> None:
     path.write_text(yaml.dump(config, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=1000))
 
 
-def write_length(scratch: Path, out: Path, task, length, settings: ExportSettings, tokenizer) -> str:
-    """One (task, length): its parquet rows and task YAML in `scratch`, pointing at their final place in `out`."""
+def write_length(scratch: Path, task, length, settings: ExportSettings, tokenizer) -> str:
+    """One (task, length): its parquet rows and task YAML in `scratch`; the YAML names the rows' file only."""
     rows, prompts = query_prompts(task, length, answers=ANSWERS, shots=settings.shots, seed=settings.seed,
                                   num_test=settings.num_test, meta=None, single=settings.mode == "choice")
     if tokenizer is not None:
@@ -93,7 +107,7 @@ def write_length(scratch: Path, out: Path, task, length, settings: ExportSetting
     max_gen_toks = max(map(len, rows["target"])) + 2
     metadata = {"task": task.name, "task_params": task.params, "length": length, "rows": len(prompts),
                 "answers": ANSWERS, **asdict(settings), "hf_statetrack": __version__}
-    write_yaml(scratch / f"{name}.yaml", task_config(name, out / f"{name}.parquet", settings.mode,
+    write_yaml(scratch / f"{name}.yaml", task_config(name, f"{name}.parquet", settings.mode,
                                                      candidates=task.label_vocab, max_gen_toks=max_gen_toks,
                                                      metadata=metadata))
     return name
@@ -115,10 +129,11 @@ def export_tasks(out_dir: str | Path, tasks=DEFAULT_TASKS, test_lengths=DEFAULT_
     with atomic_dir(out) as scratch:  # a sibling on the same file system: the finished folder is renamed into place
         groups = []
         for task in resolved:
-            names = [write_length(scratch, out, task, length, settings, tok) for length in dict.fromkeys(test_lengths)]
+            names = [write_length(scratch, task, length, settings, tok) for length in dict.fromkeys(test_lengths)]
             groups.append(lmeval_name(task.name))
             write_yaml(scratch / f"{groups[-1]}.yaml", group_config(groups[-1], names, settings.mode, {
                 "task": task.name, "task_params": task.params, **asdict(settings), "hf_statetrack": __version__}))
         write_yaml(scratch / f"{GROUP}.yaml", group_config(GROUP, groups, settings.mode, {
             "tasks": [task.name for task in resolved], **asdict(settings), "hf_statetrack": __version__}))
+        shutil.copyfile(folder_loader.__file__, scratch / f"{LOADER}.py")
     return out

@@ -41,7 +41,8 @@ from .configuration_mamba_negeig import MambaNegEigConfig
 
 class MambaNegEigMixer(MambaMixer):
     """MambaMixer's full-sequence path (in_proj, causal conv, x_proj, dt_proj, scan, gate, out_proj) with the
-    scan's decays in (-1, 1). Same parameters as MambaMixer. No cache: there is no step-by-step decoding."""
+    scan's decays in (-1, 1). Same parameters as MambaMixer. No cache: there is no step-by-step decoding.
+    Never constructed: MambaNegEigModel turns the mixers MambaBlock built into this class."""
 
     def forward(self, hidden_states, *args, attention_mask=None, **kwargs):
         # The cache's name changed (5.23 cache_params, 5.24 cache): refuse any object that is not a tensor,
@@ -80,9 +81,12 @@ class MambaNegEigModel(MambaModel):
     def __init__(self, config: MambaNegEigConfig):
         check_transformers_mixer()
         super().__init__(config)
-        for block in self.layers:  # replace the stock mixers; parameter names and shapes stay the same
-            block.mixer = MambaNegEigMixer(config, layer_idx=block.layer_idx, initialize_mixer_weights=False)
-        self.post_init()  # initialises the new mixers as MambaPreTrainedModel does stock ones (they are MambaMixers)
+        # Keep the mixers MambaBlock built (parameters, names, transformers' own init) and change only their
+        # forward. Less fragile than building mixers ourselves: MambaMixer's constructor arguments change between
+        # releases (5.25 wraps it, so its signature says nothing), and an own mixer with Mamba's weight names
+        # would need a copy of transformers' Mamba init, which special-cases MambaMixer.
+        for block in self.layers:
+            block.mixer.__class__ = MambaNegEigMixer
 
 
 class MambaNegEigForTokenClassification(TokenTaggingHead, MambaPreTrainedModel):

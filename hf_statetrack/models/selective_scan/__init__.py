@@ -3,9 +3,12 @@
 transformers (5.x) computes Mamba's scan and causal conv with the module-level functions
 ``mamba_selective_scan`` and ``causal_conv1d_fn`` of ``transformers.models.mamba.modeling_mamba``, which
 the mixer looks up at call time; each is a CUDA kernel (mamba-ssm, causal-conv1d) when that package
-imports, else PyTorch. `install` replaces both module attributes with dispatchers: CUDA tensors with the
-kernel package present go to the original, everything else to `selective_scan` / `causal_conv1d`
-(dispatch.py: the compiled CPU kernels of kernel.py, or PyTorch). These are the only overrides; they never
+imports, else PyTorch. `install` (run when transformers loads modeling_mamba, see `hf_statetrack.mamba_hook`,
+or on `import hf_statetrack.models`) first checks on a tiny stock mixer that both are still looked up at
+call time and that transformers' own computes what ours computes on the mixer's own call; then it replaces
+both module attributes with dispatchers: CUDA tensors with the kernel package present go to the original,
+everything else to `selective_scan` / `causal_conv1d` (dispatch.py: the compiled CPU kernels of kernel.py,
+or PyTorch). These are the only overrides; they never
 edit the installed library, and each is skipped (with a warning) when transformers' layout changes
 (`upstream`).
 """
@@ -14,11 +17,11 @@ from __future__ import annotations
 
 import importlib.util
 
-from ...upstream import warn_drift
+from ...upstream import OURS, warn_drift
 from .dispatch import causal_conv1d, causal_conv1d_reference, conv_supported, selective_scan
 from .scan import SelectiveScanFn, discretize, selective_scan_reference, selective_scan_torch
 
-_FLAG = "_hf_statetrack_fast_scan"
+_FLAG = OURS
 
 
 def kernels_available(package: str = "mamba_ssm") -> bool:
@@ -50,12 +53,12 @@ def install() -> bool:
         return False
     installed = True
     if not getattr(getattr(modeling_mamba, "mamba_selective_scan", None), _FLAG, False):
-        if warn_drift("mamba_scan", "Mamba keeps transformers' own scan (slow on CPU)"):
+        if warn_drift("mamba_scan", "Mamba keeps transformers' own scan (slow on CPU)", ours=selective_scan):
             _hook(modeling_mamba, "mamba_selective_scan", "mamba_ssm", selective_scan)
         else:
             installed = False
     if not getattr(getattr(modeling_mamba, "causal_conv1d_fn", None), _FLAG, False):
-        if warn_drift("mamba_conv", "Mamba keeps transformers' own causal conv (slower on CPU)"):
+        if warn_drift("mamba_conv", "Mamba keeps transformers' own causal conv (slower on CPU)", ours=causal_conv1d):
             _hook(modeling_mamba, "causal_conv1d_fn", "causal_conv1d", causal_conv1d,
                   lambda x, weight, bias=None, activation=None, **kwargs: conv_supported(x, weight, bias, activation))
         else:
