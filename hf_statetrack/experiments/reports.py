@@ -3,12 +3,14 @@
 Each writes ``report.md`` in the sweep's folder from the runs' `Results` (and ``search.json``), so the
 same YAML gives the same report under ``statetrack sweep`` and ``statetrack reproduce``:
 
-* ``illusion_of_state``: the minimum-depth table by length, and per architecture whether it shows the
-  paper's shape (one layer everywhere for recurrent models; depth growing with length otherwise).
-* ``sarrof_formal_languages``: sequence accuracy per language, layers and length bin, ours (mean ± std over
-  seeds) / the paper's.
-* ``negative_eigenvalues``: scaled accuracy (acc - chance) / (1 - chance) by task and model: mean and std,
-  and the median and max over seeds that Grazzi et al. report.
+* ``illusion_of_state``: the minimum-depth table by length, per architecture whether it shows the
+  paper's shape (one layer everywhere for recurrent models; depth growing with length otherwise), and the
+  seeds passing at each depth tried.
+* ``sarrof_formal_languages``: sequence accuracy per language, layers and length bin (mapped onto the paper's
+  bins by order, `paper_bins`), ours (mean ± std over seeds) / the paper's, and a verdict: within ours, or the
+  difference and its measured cause (`papers.SARROF_CAUSES`).
+* ``negative_eigenvalues``: scaled accuracy (acc - chance) / (1 - chance) by task and model beside the
+  paper's: mean and std, and the median and max over seeds that Grazzi et al. report.
 """
 
 from __future__ import annotations
