@@ -393,8 +393,8 @@ def make_parser() -> argparse.ArgumentParser:
                                    "--dry-run; statetrack reproduce negative_eigenvalues --seeds 3")
     p.add_argument("name", nargs="?", help="the reproduction (see --list)")
     p.add_argument("--list", action="store_true", help="list the reproductions")
-    p.add_argument("--scale", default="cpu", help="cpu (default: minutes on a laptop) or paper (the paper's "
-                   "protocol, for GPUs)")
+    p.add_argument("--scale", default="cpu", help="cpu (default: minutes on a laptop), paper (the paper's "
+                   "protocol, for GPUs), or an ablation that --list names (CPU-sized)")
     p.add_argument("--dry-run", action="store_true", help="print every run, their count and the time estimate")
     add_sweep_args(p)
     p.set_defaults(func=cmd_reproduce)

@@ -4,10 +4,11 @@
     statetrack reproduce illusion_of_state --dry-run              # every run, their count, the time estimate
     statetrack reproduce illusion_of_state                         # CPU scale (default), 1 seed
     statetrack reproduce sarrof_formal_languages --scale paper --seeds 3     # the paper's protocol (GPUs)
+    statetrack reproduce sarrof_formal_languages --scale tomita3_targets     # an ablation (CPU), see --list
 
-A thin front door: NAME and scale pick ``eval_configs/reproduce/NAME-{cpu,paper}.yaml``, which plain
-``statetrack sweep`` runs the same way (seeds, minimum-depth search, resume and the report next to the
-paper all come from the sweep).
+A thin front door: NAME and scale pick ``eval_configs/reproduce/NAME-<scale>.yaml`` (``cpu``, ``paper``, or an
+ablation that explains a difference from the paper), which plain ``statetrack sweep`` runs the same way (seeds,
+minimum-depth search, resume and the report next to the paper all come from the sweep).
 """
 
 from __future__ import annotations
@@ -23,16 +24,23 @@ from .sweep import load_sweep, run_sweep, sweep_root
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
 NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
-SCALES = ("cpu", "paper")
+SCALES = ("cpu", "paper")  # every reproduction has both; an ablation adds NAME-<scale>.yaml, CPU-sized, one seed
 DEFAULT_SEEDS = {"cpu": 1, "paper": 3}
+
+
+def ablations(name: str) -> list[str]:
+    """The scales beyond cpu and paper that NAME's folder holds: ["budget", "tomita3_targets"]."""
+    found = (path.name.removeprefix(f"{name}-").removesuffix(".yaml") for path in CONFIG_DIR.glob(f"{name}-*.yaml"))
+    return sorted(scale for scale in found if scale not in SCALES)
 
 
 def config_path(name: str, scale: str) -> Path:
     if name not in NAMES:
         raise StateTrackError(f"unknown reproduction {name!r}; {did_you_mean(name, NAMES)}available: "
                               f"{', '.join(NAMES)}")
-    if scale not in SCALES:
-        raise StateTrackError(f"--scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    if scale not in (*SCALES, *ablations(name)):
+        raise StateTrackError(f"--scale must be one of {', '.join((*SCALES, *ablations(name)))} for {name}, got "
+                              f"{scale!r}")
     path = CONFIG_DIR / f"{name}-{scale}.yaml"
     if not path.is_file():
         raise StateTrackError(f"{path} not found: statetrack reproduce reads eval_configs/reproduce/ of a source "
@@ -47,13 +55,14 @@ def describe(name: str) -> str:
 
 
 def list_reproductions() -> str:
-    return "\n".join(f"{name:<26} {describe(name)}" for name in NAMES)
+    return "\n".join(f"{name:<26} {describe(name)}" + (f" (ablations: --scale {', '.join(ablations(name))})"
+                                                         if ablations(name) else "") for name in NAMES)
 
 
 def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_dir: str | None) -> str:
     """Every run the reproduction may train (a search stops early, so it is an upper bound), and the estimate."""
     raw = load_sweep(str(config_path(name, scale)), overrides, output_dir)
-    seed_values = seed_list(raw, seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS[scale]))
+    seed_values = seed_list(raw, seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1)))
     points = expand(raw)
     search = SearchSpec.from_raw(raw["search"], raw.get("sweep") or {}) if raw.get("search") else None
     runs = search.expand(points) if search else points
@@ -64,7 +73,7 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"
     estimate = raw.get("estimate_s_per_run")
-    if scale == "cpu" and estimate:
+    if scale != "paper" and estimate:
         minutes = len(lines) * estimate / 60
         summary += f"; measured about {estimate:g} s per run on 2 CPU cores: {bound}{minutes:.0f} min"
     return "\n".join([*lines, summary, f"outputs: {root}/"])
@@ -82,5 +91,5 @@ def reproduce(name: str, scale: str = "cpu", seeds: int | None = None, overrides
               output_dir: str | None = None, launch: LaunchOptions | None = None):
     path = config_path(name, scale)
     raw = load_sweep(str(path), overrides, output_dir)
-    count = seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS[scale])
+    count = seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1))
     return run_sweep(str(path), overrides, seeds=count, output_dir=output_dir, launch=launch)

@@ -26,7 +26,7 @@ from ..registry import did_you_mean
 from ..results import table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
-from .grid import Point, attempt, flat, point_name, stored
+from .grid import Point, attempt, flat, is_variant, point_name, stored
 from .launchers import Job
 
 
@@ -153,24 +153,35 @@ def length_of(values: dict, by: str | None):
     return flat(values).get(by) if by else None
 
 
-def row_label(values: dict, by: str | None, with_task: bool = True) -> str:
-    """The point without its lengths: "A5 · transformer-H64" (a swept model shows its preset and width)."""
+def row_label(values: dict, by: str | None, with_task: bool = True, columns: set[str] = frozenset()) -> str:
+    """The point without its lengths (and the `columns` keys, see `column_keys`): "A5 · transformer-H64" (a swept
+    model shows its preset and width)."""
     settings = flat(values)
     model = point_model(values)
     name = model.get("preset") or Path(str(model.get("pretrained"))).name if model else None
     parts = [settings.get("task.name") if with_task else None,
              f"{name}-H{model['hidden_size']}" if name and "hidden_size" in model else name]
     parts += [f"{k.split('.')[-1]} {column(v)}" for k, v in settings.items()
-              if k != by and "length" not in k and k != "task.name" and not k.startswith("model.")]
+              if k != by and k not in columns and "length" not in k and k != "task.name" and not k.startswith("model.")]
     return " · ".join(p for p in parts if p)
+
+
+def column_keys(points: list[dict], by: str | None) -> set[str]:
+    """The keys that belong to the column, not the row: whatever a variant that sets `by` sets with it in any of
+    the points (a length whose data needs its own sizes or epochs, e.g. {task.test_length: 2, task.distinct: true,
+    training.num_train_epochs: 40}), so a point keeps one row across its lengths."""
+    return {k for values in points for key, value in values.items()
+            if is_variant(key) and isinstance(value, dict) and by in flat(value) for k in flat(value)}
 
 
 def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
     columns = list(dict.fromkeys(column(length_of(r["point"], spec.by)) for r in records))
+    keys = column_keys([r["point"] for r in records], spec.by)
     cells: dict[str, dict] = {}
     for r in records:
         found = "?" if r.get("incomplete") else r["min"] if r["min"] is not None else f">{spec.values[-1]}"
-        cells.setdefault(row_label(r["point"], spec.by), {})[column(length_of(r["point"], spec.by))] = found
+        row = cells.setdefault(row_label(r["point"], spec.by, columns=keys), {})
+        row[column(length_of(r["point"], spec.by))] = found
     header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
     lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
     lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
@@ -191,12 +202,12 @@ def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
 def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> None:
     """One panel per task, one line per architecture (the point without task and length); x = length,
     y = the minimum; a point where no value passed is an x above the top value."""
-    top, panels = max(spec.values), {}
+    top, panels, keys = max(spec.values), {}, column_keys([r["point"] for r in records], spec.by)
     for r in (r for r in records if not r.get("incomplete")):
         length = length_of(r["point"], spec.by)
         panel = panels.setdefault(str(flat(r["point"]).get("task.name", "")), {})
         x = length[-1] if isinstance(length, list) else length
-        panel.setdefault(row_label(r["point"], spec.by, with_task=False), []).append((x, r["min"]))
+        panel.setdefault(row_label(r["point"], spec.by, with_task=False, columns=keys), []).append((x, r["min"]))
     with figure(path, panels=len(panels)) as axes:
         axes = axes if isinstance(axes, list) else [axes]
         for ax, (task, curves) in zip(axes, panels.items()):

@@ -245,19 +245,6 @@ def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
     assert grid.identity(stored) != grid.identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
 
 
-def test_sarrof_bins_are_read_from_the_lengths_of_each_split():
-    from hf_statetrack.experiments.reports import split_bin
-    from hf_statetrack.results import Results
-
-    def run(test_length):
-        return Results(kind="train", title="t", description="d", task={"name": "tomita1", "test_length": test_length},
-                       model="m", seed=0)
-
-    splits = ("test", "test@51-100", "test@101-150", "validation")
-    assert [split_bin(run([1, 50]), s) for s in splits] == [0, 1, 2, None]
-    assert split_bin(run([51, 100]), "test") == 1  # one-string-per-length languages start at bin 2
-
-
 def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
     """Sarrof cells read 'mean ± std / paper'; the negative-eigenvalue table has a std column (fake runs)."""
     from hf_statetrack.experiments.grid import mean_std
