@@ -1,0 +1,193 @@
+"""The ``local`` launcher's worker processes: ``--max-parallel N`` trains N jobs at once, each in its own process.
+
+    statetrack sweep eval_configs/quickstart.yaml                     # auto: the free cores (a GPU node: its GPUs)
+    statetrack sweep eval_configs/quickstart.yaml --max-parallel 2    # two runs at once
+    statetrack sweep eval_configs/quickstart.yaml --max-parallel 1    # one after another in this process
+
+A `concurrent.futures.ProcessPoolExecutor` with the spawn context runs the `launchers.Job` list, one job per
+task, in submission order; a job (a seed, or a whole minimum-depth search of one point) runs in one worker,
+so a search keeps its order while points run side by side. Each worker starts (`start_worker`) by taking one
+GPU from a queue of device ids into ``CUDA_VISIBLE_DEVICES`` (before anything in it initialises CUDA; a GPU
+node only) and setting its torch threads (`plan`: 1 per run on CPU unless asked). The runs' progress events
+come back through a queue, so the parent prints the same lines as the sequential launcher; a run that raises
+fails alone (`grid.attempt`), a job that raises or a worker that dies fails its unfinished runs.
+Ctrl-C (the workers ignore SIGINT) or SIGTERM in the parent stops every worker (`stop`): a run killed while
+training has no results.json, so the next invocation trains it again and reads the finished ones back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .. import threads
+
+POLL_S = 1.0  # how often the parent wakes while waiting for events (Ctrl-C is handled at once regardless)
+DIED = "its worker process died (killed, or out of memory); run the same command again to retry it"
+
+
+@dataclass
+class Plan:
+    """How the local launcher runs the jobs: `workers` processes (1: in this process), each with `threads`
+    torch threads and, on a GPU node, one of `devices` (a ``CUDA_VISIBLE_DEVICES`` value per worker)."""
+
+    workers: int
+    threads: threads.Choice
+    devices: list[str]
+    reason: str
+
+    def line(self) -> str:
+        if self.workers == 1:
+            return f"[launcher] local: one run at a time in this process ({self.reason})"
+        gpus = f", one GPU each (CUDA_VISIBLE_DEVICES {' / '.join(self.devices)})" if self.devices else ""
+        return f"[launcher] local: {self.workers} runs at once in worker processes ({self.reason}){gpus}"
+
+
+def visible_gpus(environ=os.environ) -> list[str]:
+    """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` entries ([] without CUDA)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    count = torch.cuda.device_count()
+    given = [d.strip() for d in environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    return given[:count] if given else [str(i) for i in range(count)]
+
+
+def plan(requested: int | str, jobs: int, cli_threads=None, config_threads=None, devices: list[str] | None = None,
+         measure=threads.free_cores) -> Plan:
+    """`requested` runs at once (a number, or "auto": the GPUs in `devices` where there are any, else the free
+    cores divided by the threads a run asks for), at most `jobs`. Workers share the GPUs round-robin and the
+    free cores evenly (`threads.choose`), unless ``--threads`` / ``threads:`` / OMP_NUM_THREADS says otherwise."""
+    devices = visible_gpus() if devices is None else devices
+    sampled = []
+
+    def measure_once(cpus):  # one /proc/stat sample serves both the count and the threads
+        if not sampled:
+            sampled.append(measure(cpus))
+        return sampled[0]
+
+    asked = threads.requested(cli_threads, config_threads)
+    if requested != "auto":
+        count, reason = int(requested), f"--max-parallel {requested}"
+    elif devices:
+        count, reason = len(devices), f"auto: {len(devices)} GPU{'s' * (len(devices) != 1)}"
+    else:
+        free = threads.auto(measure=measure_once).threads
+        count = max(1, free // (asked.threads if asked else 1))
+        reason = f"auto: {free} free core{'s' * (free != 1)}" + (f", {asked.reason}" if asked else "")
+    count = max(1, min(count, jobs))
+    choice = threads.choose(cli_threads, config_threads, parallel_runs=count, measure=measure_once)
+    if count > 1:
+        choice = threads.Choice(choice.threads, f"in each of {count} worker processes; {choice.reason}")
+    return Plan(count, choice, [devices[i % len(devices)] for i in range(count)] if devices else [], reason)
+
+
+EVENTS = None  # in a worker: the queue its runs' events go back to the parent through (`start_worker`)
+
+
+def start_worker(events, devices, torch_threads: int) -> None:
+    """A worker's first act (the pool's initializer): ignore Ctrl-C (the parent stops the workers), take a GPU
+    (before torch initialises CUDA here), set the torch threads and tell the parent its process id."""
+    global EVENTS
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices.get()
+    threads.prepare_openmp()
+    import torch
+
+    torch.set_num_threads(torch_threads)
+    EVENTS = events
+    events.put({"worker": os.getpid()})
+
+
+def run_job(index: int, job) -> tuple[int, str | None]:
+    """In a worker: run job number `index` (a `launchers.Job`), its events tagged with the index; return how
+    many it sent and, if the job itself raised (not one of its runs: `grid.attempt` catches those), the error."""
+    sent = 0
+
+    def report(event: dict) -> None:
+        nonlocal sent
+        EVENTS.put({**event, "job": index})
+        sent += 1
+
+    try:
+        job.work(report)
+    except Exception as err:  # noqa: BLE001 - the job's error is recorded for its unfinished runs
+        return sent, f"{type(err).__name__}: {err}".splitlines()[0]
+    return sent, None
+
+
+def run_in_workers(jobs: list, progress, how: Plan) -> None:
+    """Run `jobs` in `how.workers` spawned processes; `progress` (a `launchers.Progress`) gets every event, then
+    each job's end, in this process."""
+    context = multiprocessing.get_context("spawn")
+    events, devices = context.Queue(), None
+    if how.devices:
+        devices = context.Queue()
+        for device in how.devices:
+            devices.put(device)
+    pool = ProcessPoolExecutor(how.workers, mp_context=context, initializer=start_worker,
+                               initargs=(events, devices, how.threads.threads))
+    workers: set[int] = set()
+    try:
+        futures = [pool.submit(run_job, index, job) for index, job in enumerate(jobs)]
+        for index, future in enumerate(futures):
+            future.add_done_callback(lambda _, index=index: events.put({"ended": index}))
+        follow(jobs, futures, events, progress, workers)
+    except BaseException:  # Ctrl-C, SIGTERM (the CLI raises KeyboardInterrupt for it), or a bug here
+        stop(pool, events, workers)
+        raise
+    pool.shutdown()
+
+
+def follow(jobs: list, futures: list[Future], events, progress, workers: set[int]) -> None:
+    """Print the events as they come; end a job once all the events it sent have arrived (its result can
+    overtake them: the two travel on different pipes)."""
+    received, ended, left = [0] * len(jobs), {}, set(range(len(jobs)))
+    while left:
+        try:
+            message = events.get(timeout=POLL_S)
+        except queue.Empty:
+            continue
+        if "worker" in message:
+            workers.add(message["worker"])
+        elif "ended" in message:
+            ended[message["ended"]] = outcome(futures[message["ended"]])
+        elif message["job"] in left:  # (a late event of a job whose worker died is dropped)
+            received[message.pop("job")] += 1
+            progress.report(message)
+        for index in sorted(i for i in left if i in ended and received[i] >= ended[i][0]):
+            progress.job_ended(jobs[index], ended[index][1])
+            left.discard(index)
+
+
+def outcome(future: Future) -> tuple[int, str | None]:
+    """(events the job sent, its error or None); a job whose worker died sent an unknown number: 0."""
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died (killed, out of memory, a crash)
+        return 0, DIED
+
+
+def stop(pool: ProcessPoolExecutor, events, workers: set[int]) -> None:
+    """Cancel the jobs not started and end every worker now (SIGTERM: a run in training dies unfinished)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    while True:  # workers that started since the last event read
+        try:
+            message = events.get_nowait()
+        except (queue.Empty, OSError, ValueError):
+            break
+        if "worker" in message:
+            workers.add(message["worker"])
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    events.cancel_join_thread()
+    pool.shutdown(wait=True)  # the pool reaps the killed workers (and ends any still starting)
