@@ -115,20 +115,22 @@ def run_jobs(jobs: list[Job], options: LaunchOptions, key: tuple[str, str], root
             raise StateTrackError("--launcher ray needs Ray: pip install 'hf-statetrack[ray]'") from None
         run_on_ray(jobs, options, progress, root, config_threads)
     else:
-        run_locally(jobs, options, progress, config_threads)
+        run_locally(jobs, options, progress, root, config_threads)
     return progress.failures
 
 
-def run_locally(jobs: list[Job], options: LaunchOptions, progress: Progress, config_threads=None) -> None:
-    """``--max-parallel`` jobs at once in worker processes (`workers`), or one after another in this process
-    (``--max-parallel 1``, or auto finding one free core), where a run may use every free core."""
+def run_locally(jobs: list[Job], options: LaunchOptions, progress: Progress, root: Path, config_threads=None) -> None:
+    """``--max-parallel`` jobs at once in worker processes (`workers`; their output in ``root/logs``), or one
+    after another in this process (``--max-parallel 1``, or auto finding one free core), where a run may use
+    every free core."""
     if options.max_parallel not in (None, 1) and len(jobs) > 1:
         how = plan(options.max_parallel, len(jobs), options.threads, config_threads)
-        print(how.line(), flush=True)
         if how.workers > 1:
+            print(f"{how.line()}; their output in {root / 'logs'}/", flush=True)
             print(how.threads.line(), flush=True)
-            run_in_workers(jobs, progress, how)
+            run_in_workers(jobs, progress, how, root / "logs")
             return
+        print(how.line(), flush=True)
     threads.use(threads.choose(options.threads, config_threads))
     for job in jobs:
         job.work(progress.report)

@@ -6,11 +6,13 @@
 
 A `concurrent.futures.ProcessPoolExecutor` with the spawn context runs the `launchers.Job` list, one job per
 task, in submission order; a job (a seed, or a whole minimum-depth search of one point) runs in one worker,
-so a search keeps its order while points run side by side. Each worker starts (`start_worker`) by taking one
-GPU from a queue of device ids into ``CUDA_VISIBLE_DEVICES`` (before anything in it initialises CUDA; a GPU
-node only) and setting its torch threads (`plan`: 1 per run on CPU unless asked). The runs' progress events
-come back through a queue, so the parent prints the same lines as the sequential launcher; a run that raises
-fails alone (`grid.attempt`), a job that raises or a worker that dies fails its unfinished runs.
+so a search keeps its order while points run side by side. Each worker starts (`start_worker`) by taking a
+slot from a queue: its log file (``<output_dir>/logs/worker<k>.log``, where its runs' own output goes, as Ray's
+trials keep theirs off the terminal) and, on a GPU node, one GPU id for ``CUDA_VISIBLE_DEVICES`` (set before
+anything in it initialises CUDA); then it sets its torch threads (`plan`: 1 per run on CPU unless asked). The
+runs' progress events come back through a queue, so the parent prints the same lines as the sequential
+launcher; a run that raises fails alone (`grid.attempt`), a job that raises or a worker that dies fails its
+unfinished runs.
 Ctrl-C (the workers ignore SIGINT) or SIGTERM in the parent stops every worker (`stop`): a run killed while
 training has no results.json, so the next invocation trains it again and reads the finished ones back.
 """
@@ -21,8 +23,10 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import threads
 
@@ -90,19 +94,38 @@ def plan(requested: int | str, jobs: int, cli_threads=None, config_threads=None,
 EVENTS = None  # in a worker: the queue its runs' events go back to the parent through (`start_worker`)
 
 
-def start_worker(events, devices, torch_threads: int) -> None:
-    """A worker's first act (the pool's initializer): ignore Ctrl-C (the parent stops the workers), take a GPU
-    (before torch initialises CUDA here), set the torch threads and tell the parent its process id."""
+def start_worker(events, slots, torch_threads: int, logs: str | None) -> None:
+    """A worker's first act (the pool's initializer): ignore Ctrl-C (the parent stops the workers), take a slot
+    (its log file in `logs`, and a GPU, set before torch initialises CUDA here), set the torch threads and tell
+    the parent its process id."""
     global EVENTS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if devices is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = devices.get()
+    slot, device = slots.get()
+    if logs is not None:
+        write_output_to(Path(logs) / f"worker{slot}.log")
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
     threads.prepare_openmp()
     import torch
 
     torch.set_num_threads(torch_threads)
     EVENTS = events
     events.put({"worker": os.getpid()})
+
+
+def write_output_to(path: Path) -> None:
+    """This process's standard output and error (Python's and the libraries' own) appended to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as log:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.reconfigure(line_buffering=True)
+    print(f"=== worker process {os.getpid()} ===", flush=True)
 
 
 def run_job(index: int, job) -> tuple[int, str | None]:
@@ -122,17 +145,15 @@ def run_job(index: int, job) -> tuple[int, str | None]:
     return sent, None
 
 
-def run_in_workers(jobs: list, progress, how: Plan) -> None:
-    """Run `jobs` in `how.workers` spawned processes; `progress` (a `launchers.Progress`) gets every event, then
-    each job's end, in this process."""
+def run_in_workers(jobs: list, progress, how: Plan, logs: Path | None = None) -> None:
+    """Run `jobs` in `how.workers` spawned processes, their output in `logs`/worker<k>.log (None: this process's
+    terminal); `progress` (a `launchers.Progress`) gets every event, then each job's end, in this process."""
     context = multiprocessing.get_context("spawn")
-    events, devices = context.Queue(), None
-    if how.devices:
-        devices = context.Queue()
-        for device in how.devices:
-            devices.put(device)
+    events, slots = context.Queue(), context.Queue()
+    for slot in range(how.workers):
+        slots.put((slot, how.devices[slot] if how.devices else None))
     pool = ProcessPoolExecutor(how.workers, mp_context=context, initializer=start_worker,
-                               initargs=(events, devices, how.threads.threads))
+                               initargs=(events, slots, how.threads.threads, None if logs is None else str(logs)))
     workers: set[int] = set()
     try:
         futures = [pool.submit(run_job, index, job) for index, job in enumerate(jobs)]

@@ -121,13 +121,16 @@ def test_a_parallel_sweep_writes_the_files_of_a_sequential_one(tmp_path, capsys)
     path = write(tmp_path, sweep={"task.name": ["Z2", "Z3"], "model": [LSTM, FAILING]}, threads=1)
     one, two = tmp_path / "one", tmp_path / "two"
     run_sweep(path, seeds=2, output_dir=str(one), launch=LaunchOptions(max_parallel=1))
+    assert capsys.readouterr().out.count("[sweep] 8/8 done, 4 failed") == 1
     run_sweep(path, seeds=2, output_dir=str(two), launch=LaunchOptions(max_parallel=2))
     out = capsys.readouterr().out
-    assert "[launcher] local: 2 runs at once in worker processes (--max-parallel 2)" in out
+    assert f"[launcher] local: 2 runs at once in worker processes (--max-parallel 2); their output in {two}/logs/" in out
     assert "[threads] torch uses 1 thread (in each of 2 worker processes; threads: 1 in the config)" in out
-    assert out.count("[run] ") == 16 and out.count("[sweep] 8/8 done, 4 failed") == 2
+    assert out.count("[run] ") == 8 and "[sweep] 8/8 done, 4 failed" in out
     assert_same_files(one, two)
     assert len(json.loads((two / "summary.json").read_text())["Z3-no_such_model_folder"]["failed"]) == 2
+    logs = "".join(p.read_text() for p in (two / "logs").glob("worker*.log"))
+    assert logs.count("=== Z2-lstm-L1-H8 seed") == 2 and "=== Z2-lstm-L1-H8 seed" not in out  # off the terminal
 
 
 def test_a_parallel_search_keeps_each_points_order_and_writes_the_sequential_files(tmp_path, capsys):
@@ -177,10 +180,11 @@ def test_sigterm_stops_every_worker_and_leaves_no_half_written_run(tmp_path, mon
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
-    long_runs = [f"=== Z2-lstm-L1-H8-max_steps20000 seed {seed} ===" for seed in (0, 1)]
+    out = tmp_path / "out"
+    long_runs = [out / "Z2-lstm-L1-H8-max_steps20000" / f"seed{seed}" for seed in (0, 1)]
     try:
         deadline = time.time() + 240
-        while not all(any(run in line for line in lines) for run in long_runs):
+        while not all((run / "statetrack_run.json").exists() for run in long_runs):  # claimed: about to train
             assert proc.poll() is None and time.time() < deadline, "".join(lines)
             time.sleep(0.2)
         time.sleep(1.0)  # both long runs are training now
@@ -196,11 +200,10 @@ def test_sigterm_stops_every_worker_and_leaves_no_half_written_run(tmp_path, mon
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    out = tmp_path / "out"
     assert not (out / "summary.json").exists()
-    for seed in (0, 1):
+    for seed, run in enumerate(long_runs):
         Results.read(out / "Z2-lstm-L1-H8-max_steps2" / f"seed{seed}")  # finished: complete
-        assert not (out / "Z2-lstm-L1-H8-max_steps20000" / f"seed{seed}" / "results.json").exists()
+        assert not (run / "results.json").exists()
     fake_depth_runs(monkeypatch, {"Z2": 1})  # the long runs, retrained here, as a quick stand-in
     trained, fake = [], grid.run_experiment
     monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(Path(cfg.output_dir)) or fake(cfg))
