@@ -140,7 +140,7 @@ def run_job(index: int, job) -> tuple[int, str | None]:
 
     try:
         job.work(report)
-    except Exception as err:  # noqa: BLE001 - the job's error is recorded for its unfinished runs
+    except Exception as err:  # the job's own error is recorded for its unfinished runs
         return sent, f"{type(err).__name__}: {err}".splitlines()[0]
     return sent, None
 
@@ -191,7 +191,7 @@ def outcome(future: Future) -> tuple[int, str | None]:
     """(events the job sent, its error or None); a job whose worker died sent an unknown number: 0."""
     try:
         return future.result()
-    except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died (killed, out of memory, a crash)
+    except Exception:  # BrokenProcessPool: a worker died (killed, out of memory, a crash)
         return 0, DIED
 
 

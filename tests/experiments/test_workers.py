@@ -124,7 +124,8 @@ def test_a_parallel_sweep_writes_the_files_of_a_sequential_one(tmp_path, capsys)
     assert capsys.readouterr().out.count("[sweep] 8/8 done, 4 failed") == 1
     run_sweep(path, seeds=2, output_dir=str(two), launch=LaunchOptions(max_parallel=2))
     out = capsys.readouterr().out
-    assert f"[launcher] local: 2 runs at once in worker processes (--max-parallel 2); their output in {two}/logs/" in out
+    assert f"[launcher] local: 2 runs at once in worker processes (--max-parallel 2); their output in {two}/logs/" \
+        in out
     assert "[threads] torch uses 1 thread (in each of 2 worker processes; threads: 1 in the config)" in out
     assert out.count("[run] ") == 8 and "[sweep] 8/8 done, 4 failed" in out
     assert_same_files(one, two)
