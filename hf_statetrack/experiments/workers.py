@@ -24,6 +24,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,7 @@ EVENTS = None  # in a worker: the queue its runs' events go back to the parent t
 
 def start_worker(events, slots, torch_threads: int, logs: str | None) -> None:
     """A worker's first act (the pool's initializer): ignore Ctrl-C (the parent stops the workers), take a slot
-    (its log file in `logs`, and a GPU, set before torch initialises CUDA here), set the torch threads and tell
-    the parent its process id."""
+    (its log file in `logs`, and a GPU, set before torch initialises CUDA here), and set the torch threads."""
     global EVENTS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     slot, device = slots.get()
@@ -107,10 +107,14 @@ def start_worker(events, slots, torch_threads: int, logs: str | None) -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
     threads.prepare_openmp()
     import torch
+    from tqdm import tqdm
 
     torch.set_num_threads(torch_threads)
+    # A worker's progress bars go to its own log: a thread lock serves them. tqdm's default, a multiprocessing
+    # lock, is a named semaphore, which a worker stopped by SIGTERM would leave for the parent's resource
+    # tracker to clean up, with a warning on the terminal.
+    tqdm.set_lock(threading.RLock())
     EVENTS = events
-    events.put({"worker": os.getpid()})
 
 
 def write_output_to(path: Path) -> None:
@@ -152,21 +156,21 @@ def run_in_workers(jobs: list, progress, how: Plan, logs: Path | None = None) ->
     events, slots = context.Queue(), context.Queue()
     for slot in range(how.workers):
         slots.put((slot, how.devices[slot] if how.devices else None))
+    others = {process.pid for process in multiprocessing.active_children()}  # not ours to stop
     pool = ProcessPoolExecutor(how.workers, mp_context=context, initializer=start_worker,
                                initargs=(events, slots, how.threads.threads, None if logs is None else str(logs)))
-    workers: set[int] = set()
     try:
         futures = [pool.submit(run_job, index, job) for index, job in enumerate(jobs)]
         for index, future in enumerate(futures):
             future.add_done_callback(lambda _, index=index: events.put({"ended": index}))
-        follow(jobs, futures, events, progress, workers)
+        follow(jobs, futures, events, progress)
     except BaseException:  # Ctrl-C, SIGTERM (the CLI raises KeyboardInterrupt for it), or a bug here
-        stop(pool, events, workers)
+        stop(pool, events, others)
         raise
     pool.shutdown()
 
 
-def follow(jobs: list, futures: list[Future], events, progress, workers: set[int]) -> None:
+def follow(jobs: list, futures: list[Future], events, progress) -> None:
     """Print the events as they come; end a job once all the events it sent have arrived (its result can
     overtake them: the two travel on different pipes)."""
     received, ended, left = [0] * len(jobs), {}, set(range(len(jobs)))
@@ -175,9 +179,7 @@ def follow(jobs: list, futures: list[Future], events, progress, workers: set[int
             message = events.get(timeout=POLL_S)
         except queue.Empty:
             continue
-        if "worker" in message:
-            workers.add(message["worker"])
-        elif "ended" in message:
+        if "ended" in message:
             ended[message["ended"]] = outcome(futures[message["ended"]])
         elif message["job"] in left:  # (a late event of a job whose worker died is dropped)
             received[message.pop("job")] += 1
@@ -195,20 +197,12 @@ def outcome(future: Future) -> tuple[int, str | None]:
         return 0, DIED
 
 
-def stop(pool: ProcessPoolExecutor, events, workers: set[int]) -> None:
-    """Cancel the jobs not started and end every worker now (SIGTERM: a run in training dies unfinished)."""
+def stop(pool: ProcessPoolExecutor, events, others: set[int]) -> None:
+    """Cancel the jobs not started and end every worker now, also one still starting (SIGTERM: a run in
+    training dies unfinished). `others`: child processes that are not the pool's."""
     pool.shutdown(wait=False, cancel_futures=True)
-    while True:  # workers that started since the last event read
-        try:
-            message = events.get_nowait()
-        except (queue.Empty, OSError, ValueError):
-            break
-        if "worker" in message:
-            workers.add(message["worker"])
-    for pid in workers:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    for process in multiprocessing.active_children():
+        if process.pid not in others:
+            process.terminate()
     events.cancel_join_thread()
-    pool.shutdown(wait=True)  # the pool reaps the killed workers (and ends any still starting)
+    pool.shutdown(wait=True)  # the pool reaps its killed workers
