@@ -1,7 +1,7 @@
 """Sweeps on every core: `statetrack sweep` one run after another vs ``--max-parallel auto`` (worker processes)
 vs Ray ``--max-parallel 2``, on the quickstart (8 runs) and on one CPU reproduction, in interleaved rounds.
 
-    .venv/bin/python benchmarks/parallel.py                   # 2 rounds: an estimated 30-35 min on 2 quiet cores (45 with Ray)
+    .venv/bin/python benchmarks/parallel.py          # 2 rounds: an estimated 30-35 min on 2 quiet cores (45 with Ray)
     .venv/bin/python benchmarks/parallel.py --sweeps quickstart --rounds 3 --json parallel.json
     .venv/bin/python benchmarks/parallel.py --tiny --rounds 1  # every setup end to end in a few minutes (no figures)
 
