@@ -53,8 +53,9 @@ lock: setup
 	  $(PIP) freeze --exclude-editable | grep -v '^-e ' | sed -E 's/\+[A-Za-z0-9.]+$$//'; } > $(CONSTRAINTS).tmp
 	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
 
+# The quickstart's runs in parallel worker processes, as many as there are free cores (GPUs on a GPU node).
 demo: setup
-	HF_HUB_OFFLINE=1 $(VENV)/bin/statetrack sweep eval_configs/quickstart.yaml
+	HF_HUB_OFFLINE=1 $(VENV)/bin/statetrack sweep eval_configs/quickstart.yaml --max-parallel auto
 
 # Every number an eval config quotes in its `# Measured:` block, re-run on its seeds (one thread per run;
 # about half an hour on 2 cores): fails where a seed mean left the stated range. Not part of `make test`.

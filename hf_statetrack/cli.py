@@ -8,7 +8,8 @@
     statetrack eval --model outputs/s5-lstm --task S5 --test-length 8,16,32
     statetrack eval --model EleutherAI/pythia-160m --task S5 --test-length 2,4,8 --shots 5   # any causal LM
     statetrack probe --model outputs/s5-lstm --task S5 --train-length 2-16
-    statetrack sweep eval_configs/quickstart.yaml
+    statetrack sweep eval_configs/quickstart.yaml                    # runs in parallel on the free cores (or GPUs)
+    statetrack sweep eval_configs/quickstart.yaml --max-parallel 1   # one run after another in this process
     statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2   # runs in parallel on Ray
     statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity --test-length 2,4,8,16   # for lm_eval --include_path
 """
@@ -294,15 +295,17 @@ def add_sweep_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", default=None, help="default: the config's output_dir")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override (repeatable)")
     parser.add_argument("--overwrite", action="store_true", help="clear each run's folder and retrain every run")
-    parser.add_argument("--launcher", choices=["local", "ray"], default="local", help="local: one run after another "
-                        "in this process (default); ray: runs in parallel as Ray Tune trials, on this machine or a "
-                        "Ray cluster (pip install 'hf-statetrack[ray]')")
+    parser.add_argument("--launcher", choices=["local", "ray"], default="local", help="local: runs on this machine, "
+                        "--max-parallel at once in worker processes (default); ray: runs in parallel as Ray Tune "
+                        "trials, on this machine or a Ray cluster (pip install 'hf-statetrack[ray]')")
     parser.add_argument("--gpus-per-run", type=float, default=None,
                         help="ray: GPUs of each run (default: 1 where the cluster has GPUs, else 0)")
     parser.add_argument("--cpus-per-run", type=int, default=1, help="ray: CPU cores Ray reserves for each run, "
                         "the most torch threads auto gives it (default 1)")
-    parser.add_argument("--max-parallel", type=int, default=None,
-                        help="ray: at most this many runs at once (default: as many as the resources allow)")
+    parser.add_argument("--max-parallel", default="auto", metavar="N",
+                        help="runs at once: a number or auto (default). local: auto = the free cores on CPU (1 "
+                        "torch thread per run), the visible GPUs on a GPU node (one per run); 1 = one after another "
+                        "in this process. ray: auto = as many as the resources allow")
     parser.add_argument("--address", default=None, help="ray: default starts Ray inside this process; 'auto' joins "
                         "the cluster started on this node with `ray start`")
     add_threads_arg(parser)

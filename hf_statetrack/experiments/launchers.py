@@ -1,13 +1,16 @@
-"""Launchers: what runs a sweep's jobs. ``local`` runs them one after another in this process (nothing to
-install); ``ray`` runs each job as a Ray Tune trial, as many at once as the resources allow, on Ray embedded in
-this process or on a running cluster (``--address auto``):
+"""Launchers: what runs a sweep's jobs. ``local`` runs them on this machine: ``--max-parallel N`` at once in
+worker processes (`workers`; default ``auto``: the free cores on CPU, the visible GPUs on a GPU node), or one
+after another in this process (``--max-parallel 1``, and the Python API's default); ``ray`` runs each job as a
+Ray Tune trial, as many at once as the resources allow, on Ray embedded in this process or on a running
+cluster (``--address auto``):
 
-    statetrack sweep eval_configs/quickstart.yaml                                   # local
+    statetrack sweep eval_configs/quickstart.yaml                                   # local, auto
+    statetrack sweep eval_configs/quickstart.yaml --max-parallel 1                  # local, one after another
     statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2 --cpus-per-run 1
 
 Each run's torch threads: ``--threads`` or the config's ``threads:`` if given, else `threads.choose` (local:
-the free cores; ray: the free cores shared by the runs that train at once, at most ``--cpus-per-run``).
-Both take the same `Job` list and print the same progress lines. A job only writes its runs' folders (as
+the free cores shared by the runs at once; ray: the same, at most ``--cpus-per-run``).
+All take the same `Job` list and print the same progress lines. A job only writes its runs' folders (as
 `statetrack train` would); the sweep builds summaries from those folders, so the launcher changes no file.
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 from .. import threads
 from ..errors import StateTrackError
 from ..results import percent
+from .workers import plan, run_in_workers
 
 LAUNCHERS = ("local", "ray")
 
@@ -41,15 +45,20 @@ class LaunchOptions:
     launcher: str = "local"
     gpus_per_run: float | None = None  # ray: default 1 where the cluster has GPUs, else 0
     cpus_per_run: int = 1  # ray: the cores Ray reserves for each run, and the most torch threads auto gives it
-    max_parallel: int | None = None  # ray: default as many as the resources allow
+    # local: runs at once, a number or "auto" (None or 1: one after another in this process); ray: at most this
+    # many trials at once (None or "auto": as many as the resources allow)
+    max_parallel: int | str | None = None
     address: str | None = None  # ray: None starts Ray in this process; "auto" joins a running cluster
     threads: int | str | None = None  # --threads: torch threads of each run (`threads.choose`)
 
     def __post_init__(self):
         if self.launcher not in LAUNCHERS:
             raise StateTrackError(f"--launcher must be one of {', '.join(LAUNCHERS)}, got {self.launcher!r}")
-        if self.cpus_per_run < 1 or (self.max_parallel is not None and self.max_parallel < 1):
-            raise StateTrackError("--cpus-per-run and --max-parallel must be at least 1")
+        if self.cpus_per_run < 1:
+            raise StateTrackError("--cpus-per-run must be at least 1")
+        self.max_parallel = threads.parse_request(self.max_parallel, "--max-parallel")
+        if self.launcher == "ray" and self.max_parallel == "auto":
+            self.max_parallel = None
         self.threads = threads.parse_request(self.threads, "--threads")
 
 
@@ -105,9 +114,24 @@ def run_jobs(jobs: list[Job], options: LaunchOptions, key: tuple[str, str], root
         except ImportError:
             raise StateTrackError("--launcher ray needs Ray: pip install 'hf-statetrack[ray]'") from None
         run_on_ray(jobs, options, progress, root, config_threads)
-    else:  # one run at a time in this process: it may use every free core
-        threads.use(threads.choose(options.threads, config_threads))
-        for job in jobs:
-            job.work(progress.report)
-            progress.job_ended(job)
+    else:
+        run_locally(jobs, options, progress, root, config_threads)
     return progress.failures
+
+
+def run_locally(jobs: list[Job], options: LaunchOptions, progress: Progress, root: Path, config_threads=None) -> None:
+    """``--max-parallel`` jobs at once in worker processes (`workers`; their output in ``root/logs``), or one
+    after another in this process (``--max-parallel 1``, or auto finding one free core), where a run may use
+    every free core."""
+    if options.max_parallel not in (None, 1) and len(jobs) > 1:
+        how = plan(options.max_parallel, len(jobs), options.threads, config_threads)
+        if how.workers > 1:
+            print(f"{how.line()}; their output in {root / 'logs'}/", flush=True)
+            print(how.threads.line(), flush=True)
+            run_in_workers(jobs, progress, how, root / "logs")
+            return
+        print(how.line(), flush=True)
+    threads.use(threads.choose(options.threads, config_threads))
+    for job in jobs:
+        job.work(progress.report)
+        progress.job_ended(job)

@@ -10,12 +10,12 @@
     report: illusion_of_state                 # optional: a report beside the papers' numbers (`reports`)
 
 Every run writes ``<output_dir>/<point>/seed<k>`` as `statetrack train` would (a seed varies the data and
-the initialisation together), on the launcher of `launchers` (``local``: one after another in this process;
-``ray``: Ray Tune trials in parallel). A run whose folder already holds results for the identical resolved
-config is read back, not retrained, so a killed sweep picks up where it stopped (a run another process is
-training is waited for and read back, `runlock`); a config that only trains longer is retrained, any other
-change to a finished run is refused before training unless ``--overwrite``; a run that raises is recorded as
-failed and the others go on. The sweep then writes
+the initialisation together), on the launcher of `launchers` (``local``: ``--max-parallel`` at once in worker
+processes, or one after another in this process; ``ray``: Ray Tune trials in parallel). A run whose folder
+already holds results for the identical resolved config is read back, not retrained, so a killed sweep picks up
+where it stopped (a run another process is training is waited for and read back, `runlock`); a config that
+only trains longer is retrained, any other change to a finished run is refused before training unless
+``--overwrite``; a run that raises is recorded as failed and the others go on. The sweep then writes
 ``summary.md`` / ``summary.json`` (mean ± std over seeds, per-seed values in the JSON, the failed runs with
 their errors) and one ``accuracy_by_length-<task>.png`` per task (every seed: mean and min..max band over
 length bins, see `plots`), all from the runs' folders, so the launcher changes no file.
