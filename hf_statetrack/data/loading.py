@@ -64,8 +64,10 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
         check_no_generation(source, given)
         result = load_peer_dataset(name, source=source, data_dir=data_dir, cache_root=cache_root(cache_dir),
                                    writable=cache_writable(cache_dir), **task_params)
-        return datasets.IterableDatasetDict({s: d.to_iterable_dataset() for s, d in result.items()}) if streaming \
-            else result
+        features = next(iter(result.values())).features
+        if streaming:
+            result = {split: rows.to_iterable_dataset() for split, rows in result.items()}
+        return with_all_splits(result, features, streaming)
     read_only = not cache_writable(cache_dir)
     with no_cache_locks() if read_only else contextlib.nullcontext():
         builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
@@ -129,12 +131,14 @@ def check_cache_dir(cache_dir) -> None:
 
 
 def with_all_splits(splits: dict, features: datasets.Features, streaming: bool):
-    """Add an empty split for each count of 0, so every result has train, validation and test."""
+    """Add an empty split for each count of 0, so every result has train, validation and test (then any other
+    split, e.g. a peer source's extra test bins)."""
+    extra = {s: rows for s, rows in splits.items() if s not in SPLITS}
     if streaming:
         empty = datasets.IterableDataset.from_generator(_no_rows, features=features)
-        return datasets.IterableDatasetDict({s: splits.get(s, empty) for s in SPLITS})
+        return datasets.IterableDatasetDict({**{s: splits.get(s, empty) for s in SPLITS}, **extra})
     empty = datasets.Dataset.from_dict({name: [] for name in features}, features=features)
-    return datasets.DatasetDict({s: splits.get(s, empty) for s in SPLITS})
+    return datasets.DatasetDict({**{s: splits.get(s, empty) for s in SPLITS}, **extra})
 
 
 def _no_rows():

@@ -15,7 +15,8 @@ all of them counted in one line, before anything is written. Two sources:
 dict_keys(['input_ids', 'labels', 'length', 'peer_target'])
 
 Rows keep the contract of generated data (``input_ids``, ``labels`` with -100 where not scored, ``length``;
-splits ``train``, ``validation``, ``test``, plus the extra test bins a source has). The result is saved with
+splits ``train``, ``validation``, ``test``, plus the extra test bins a source has; `load_dataset` adds an
+empty split where the peer has none). The result is saved with
 `datasets` (``save_to_disk``) under ``<cache>/hf_statetrack_peers/<source>-<task>-<key>``, the key a hash of
 the task parameters, the files' names, sizes and modification times, and the code that labels them: a
 second load is a memory-mapped read; an edited file or a changed labeller builds again.
@@ -35,7 +36,6 @@ from datasets.table import InMemoryTable
 
 from ...errors import StateTrackError
 from ...tasks import get_task
-from ..params import SPLITS
 from ..registration import source_hash
 from . import group_theory_collection, sarrof
 
@@ -67,6 +67,8 @@ def load_peer_dataset(name: str, *, source: str, data_dir, cache_root: Path, wri
     if (target / datasets.config.DATASETDICT_JSON_FILENAME).is_file():
         return datasets.load_from_disk(str(target))
     tables, note = reader.read(task, located)  # refuses rows our task cannot label, with a count
+    if not tables:
+        raise StateTrackError(f"{located.folder} holds no rows for {task.name}; expected {reader.LAYOUT}")
     description = f"{task.describe()}\n\nsource: {source}, {folder}\n{note}"
     result = as_dataset_dict(tables, description)
     if not writable:
@@ -81,10 +83,8 @@ def fingerprint(source: str, task, located) -> str:
 
 
 def as_dataset_dict(tables: dict[str, pa.Table], description: str) -> datasets.DatasetDict:
-    """Arrow tables -> DatasetDict; train, validation and test always present (empty where the peer has none)."""
-    schema = next(iter(tables.values())).schema
-    features = datasets.Features.from_arrow_schema(schema)
-    tables = {**{split: schema.empty_table() for split in SPLITS}, **tables}
+    """Arrow tables -> DatasetDict of the splits with rows (the loader adds empty train / validation / test)."""
+    features = datasets.Features.from_arrow_schema(next(iter(tables.values())).schema)
     return datasets.DatasetDict({
         split: datasets.Dataset(InMemoryTable(table), split=datasets.NamedSplit(split),
                                 info=datasets.DatasetInfo(description=description, features=features))
