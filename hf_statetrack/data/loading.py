@@ -59,8 +59,8 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     if not isinstance(streaming, bool):
         raise StateTrackError(f"streaming must be True or False, got {streaming!r}")
     if source is not None or data_dir is not None:
-        given = {"train_length": train_length, "test_length": test_length, "num_train": num_train,
-                 "num_test": num_test, "num_validation": num_validation, "seed": seed or None, "distinct": distinct or None}
+        given = {"train_length": train_length, "test_length": test_length, "num_train": num_train, "num_test": num_test,
+                 "num_validation": num_validation, "seed": seed or None, "distinct": distinct or None}
         check_no_generation(source, given)
         result = load_peer_dataset(name, source=source, data_dir=data_dir, cache_root=cache_root(cache_dir),
                                    writable=cache_writable(cache_dir), **task_params)

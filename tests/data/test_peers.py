@@ -185,9 +185,12 @@ def test_group_theory_collection_refuses_a_target_that_is_not_the_product(tmp_pa
 
 @pytest.mark.parametrize("name, match", [
     ("S4", r"^data_dir \S+ does not hold S4's folder: expected \S+/data/s4/dataset_dict.json \(layout: <group>/"),
+    ("S4 in s3", r"^s3/train holds a group of order 6, not 24: pick the task of that group$"),
     ("tomita4", r"^source='group_theory_collection' reads word problems of Sn, An and Zn"),
 ])
 def test_group_theory_collection_bad_layout_fails_in_one_line(tmp_path, name, match):
     root = write_collection(tmp_path, "s3", S3, {"train": random_words(6, 0)})
+    data_dir = root / "data" / "s3" if name.endswith("s3") else root  # S3's ids are S4's first six elements
     with pytest.raises(StateTrackError, match=match):
-        load_dataset(name, source="group_theory_collection", data_dir=str(root), cache_dir=str(tmp_path / "c"))
+        load_dataset(name.split()[0], source="group_theory_collection", data_dir=str(data_dir),
+                     cache_dir=str(tmp_path / "c"))

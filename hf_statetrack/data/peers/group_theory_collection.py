@@ -101,12 +101,15 @@ def our_ids(task, perms: np.ndarray) -> np.ndarray:
     return np.array([index.get(tuple(p), -1) for p in inverses.tolist()], dtype=np.int64)
 
 
-def parse_words(table: pa.Table, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_words(table: pa.Table, where: str, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(flat ids, offsets, targets) of a split, by Arrow kernels: no per-token Python."""
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise StateTrackError(f"{where} has no column {missing[0]!r} (columns: {', '.join(table.column_names)}); "
                               f"expected {LAYOUT}")
+    orders = pc.unique(table.column("group_order")).to_pylist() if "group_order" in table.column_names else []
+    if any(o != order for o in orders):  # S3's ids are S4's first six: only the order tells them apart
+        raise StateTrackError(f"{where} holds a group of order {orders[0]}, not {order}: pick the task of that group")
     words = pc.split_pattern(pc.utf8_trim_whitespace(table.column("input_sequence").combine_chunks()), " ")
     try:
         flat = pc.cast(words.flatten(), pa.int64()).to_numpy()
@@ -132,7 +135,7 @@ def read(task, located: Located):
                       f"{len(perms) - 1}, or a target that is not the product)")
     tables = {}
     for split, dataset in published.items():
-        flat, offsets, targets = parse_words(dataset.data.table, f"{located.folder.name}/{split}")
+        flat, offsets, targets = parse_words(dataset.data.table, f"{located.folder.name}/{split}", task.group.order)
         if len(targets):  # datasets cannot read back a split with no rows
             tables[split] = split_table(task, mapping, flat, offsets, targets, refused, split)
     refused.raise_if_any("check that data_dir holds this group's folder, with its own metadata.json if it has one")

@@ -146,8 +146,9 @@ def read(task, located: Located):
     outside.raise_if_any(f"data_dir must hold {task.name}'s own folder ({FOLDERS[task.name]})")
     malformed.raise_if_any("the targets must be written as in the peer's files")
     tables = {split: table(task, rows) for split, rows in splits.items() if rows}
+    peer = labeller.peer
     note = [f"splits: {'; '.join(counts)}",
-            f"peer_target: the peer's target as class ids of {labeller.peer.label_vocab} ({labeller.peer.label_framing})"]
+            f"peer_target: the peer's target as class ids of {peer.label_vocab} ({peer.label_framing})"]
     if task.label_framing != "continuation":
         note.append(f"rows whose published target differs from ours: {differ}")
     if located.unused:
