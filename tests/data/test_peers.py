@@ -62,6 +62,19 @@ def test_the_peer_target_round_trips(tmp_path):
     assert "rows whose published target differs from ours: 0" in theirs["train"].info.description
 
 
+def test_tomita3_keeps_the_published_mistake_in_peer_target_only(tmp_path):
+    """Their Tomita-3 target forbids 0 after an odd block of 1s ("01": may 0 = no) though "100" can still be
+    completed; peer_target gives their line back, labels are ours, the description counts the difference."""
+    data_dir = write_sarrof(tmp_path, "Tomita-3", {"train": [("1001", "01100101"), ("11", "1111")]})
+    ds = load("tomita3", data_dir, tmp_path, label_framing="sarrof")
+    published = get_task("tomita3", label_framing="sarrof_as_published")
+    assert ["".join(published.label_vocab[i] for i in row) for row in ds["train"]["peer_target"]] == \
+        ["01100101", "1111"]
+    ours = get_task("tomita3", label_framing="sarrof")
+    assert ["".join(ours.label_vocab[i] for i in row) for row in ds["train"]["labels"]] == ["11101111", "1111"]
+    assert "rows whose published target differs from ours: 1" in ds["train"].info.description
+
+
 def test_strings_outside_the_language_are_refused_with_a_count(tmp_path):
     files = {**TOMITA4, "train": [("1", "11"), ("1000", "11110101"), ("0001", "11010101"), ("2", "11")]}
     with pytest.raises(StateTrackError, match=r"^3 of 9 strings are not in tomita4 \(first: train_src.txt line 2: "

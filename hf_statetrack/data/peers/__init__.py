@@ -98,6 +98,9 @@ def save(result: datasets.DatasetDict, target: Path) -> datasets.DatasetDict:
     datasets.disable_progress_bars()  # a few small tables: no "Saving the dataset" bars
     try:
         result.save_to_disk(str(partial))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     finally:
         if bars:
             datasets.enable_progress_bars()

@@ -23,9 +23,12 @@ left out and named in the dataset description.
 
 Each string keeps its symbols (``input_ids``); ``labels`` are ours, recomputed in the task's
 ``label_framing`` (continuation sets, or the peer's coarser targets with ``"sarrof"``); ``peer_target`` holds
-the peer's published line as class ids of the task's Sarrof framing (``task.target_ids``; -1 for a chunk
-that is no target of that framing). A string our task rejects (a prefix leaves the language, or the whole
-string is not in it) refuses the whole load, with the count.
+the peer's published line as class ids of the framing that writes their files (``task.target_ids`` of
+``"sarrof_as_published"`` for Tomita 3, ``"sarrof"`` elsewhere; -1 for a chunk that is no target of it), so
+the line comes back exactly; with a Sarrof ``label_framing`` the description counts the rows whose published
+target differs from ours (Tomita 3 and {0,1,2}*02*: see `tasks.formal_languages.framing`), and every split
+the strings it shares with train (kept as published: bin 0 often repeats training strings). A string our task
+rejects (a prefix leaves the language, or the whole string is not in it) refuses the whole load, with the count.
 """
 
 from __future__ import annotations
@@ -91,6 +94,15 @@ def read_pairs(src: Path, tgt: Path) -> list[tuple[str, str]]:
     return list(zip(strings, targets))
 
 
+def published_framing(name: str, params: dict):
+    """The task in the framing that writes the peer's files: "sarrof_as_published" where offered (Tomita 3,
+    whose published targets carry their automaton's mistake), else "sarrof"."""
+    try:
+        return get_task(name, **params, label_framing="sarrof_as_published")
+    except StateTrackError:
+        return get_task(name, **params, label_framing="sarrof")
+
+
 class Labeller:
     """Our labels in the task's framing, the membership test, and the peer target's class ids."""
 
@@ -98,8 +110,7 @@ class Labeller:
         params = {k: v for k, v in task.params.items() if k != "label_framing"}
         self.task = task
         self.ours = get_task(task.name, **params)  # continuation sets: "$" says the string is in the language
-        framing = task.label_framing if task.label_framing != "continuation" else "sarrof"
-        self.peer = get_task(task.name, **params, label_framing=framing)
+        self.peer = published_framing(task.name, params)
         self.label_ids = {label: i for i, label in enumerate(task.label_vocab)}
         self.symbol_ids = {symbol: i for i, symbol in enumerate(task.vocab)}
 
@@ -113,6 +124,12 @@ class Labeller:
             return None
         labels = sets if self.task.label_framing == "continuation" else self.task.labels_of(text)
         return [self.label_ids[label] for label in labels]
+
+    def differ(self, labels: list[int], target: list[int]) -> bool:
+        """Does the published target differ from our label (compared as written, in a Sarrof framing)?"""
+        if self.task.label_framing == "continuation":
+            return False
+        return [self.task.label_vocab[i] for i in labels] != [self.peer.label_vocab[i] for i in target]
 
     def peer_target(self, text: str, line: str) -> list[int] | None:
         try:
@@ -140,7 +157,7 @@ def read(task, located: Located):
                 malformed.add(f"{tgt.name} line {number}: {line!r:.40}")
             else:
                 rows.append(([labeller.symbol_ids[c] for c in text], labels, target))
-                differ += task.label_framing != "continuation" and labels != target
+                differ += labeller.differ(labels, target)
         splits[split] = rows
         counts.append(f"{split} <- {src.name} ({len(rows)} rows)")
     outside.raise_if_any(f"data_dir must hold {task.name}'s own folder ({FOLDERS[task.name]})")
@@ -151,9 +168,17 @@ def read(task, located: Located):
             f"peer_target: the peer's target as class ids of {peer.label_vocab} ({peer.label_framing})"]
     if task.label_framing != "continuation":
         note.append(f"rows whose published target differs from ours: {differ}")
+    note.append(f"strings also in train (kept, as published): {repeats(splits)}")
     if located.unused:
         note.append(f"left out (no partner file): {', '.join(located.unused)}")
     return tables, "\n".join(note)
+
+
+def repeats(splits: dict[str, list]) -> str:
+    """"validation 78, test 0": the peer's bins may repeat training strings (bin 0 often does)."""
+    train = {tuple(ids) for ids, _, _ in splits.get("train", [])}
+    return ", ".join(f"{split} {sum(tuple(ids) in train for ids, _, _ in rows)}"
+                     for split, rows in splits.items() if split != "train") or "no other split"
 
 
 def table(task, rows):
