@@ -110,7 +110,7 @@ def parse_words(table: pa.Table, where: str, order: int) -> tuple[np.ndarray, np
     orders = pc.unique(table.column("group_order")).to_pylist() if "group_order" in table.column_names else []
     if any(o != order for o in orders):  # S3's ids are S4's first six: only the order tells them apart
         raise StateTrackError(f"{where} holds a group of order {orders[0]}, not {order}: pick the task of that group")
-    words = pc.split_pattern(pc.utf8_trim_whitespace(table.column("input_sequence").combine_chunks()), " ")
+    words = pc.ascii_split_whitespace(pc.utf8_trim_whitespace(table.column("input_sequence").combine_chunks()))
     try:
         flat = pc.cast(words.flatten(), pa.int64()).to_numpy()
         targets = pc.cast(table.column("target"), pa.int64()).to_numpy()
@@ -139,9 +139,10 @@ def read(task, located: Located):
         if len(targets):  # datasets cannot read back a split with no rows
             tables[split] = split_table(task, mapping, flat, offsets, targets, refused, split)
     refused.raise_if_any("check that data_dir holds this group's folder, with its own metadata.json if it has one")
-    return tables, (f"splits: {', '.join(f'{s} ({t.num_rows} rows)' for s, t in tables.items())}; validation: "
-                    f"none published\npeer_target: their target id as published (their id i = our element "
-                    f"{'inverse of ' if task.group.permutations is not None else ''}their permutation i)")
+    inverse = "the inverse of " if task.group.permutations is not None else ""
+    return tables, (f"splits: {', '.join(f'{s} ({t.num_rows} rows)' for s, t in tables.items())}\n"
+                    f"peer_target: their target id as published (their id i = our element {inverse}their "
+                    f"permutation i)")
 
 
 def split_table(task, mapping, flat, offsets, targets, refused: Refused, split: str) -> pa.Table:
