@@ -38,7 +38,8 @@ class StateTrackConfig(datasets.BuilderConfig):
             raise StateTrackError("name a task, e.g. datasets.load_dataset('hf_statetrack', 'S5', train_length=20, "
                                   "num_train=1000, num_test=100)")
         if data_dir is not None or data_files is not None:
-            raise StateTrackError("hf_statetrack datasets are generated, not read: drop data_dir / data_files")
+            raise StateTrackError("hf_statetrack datasets are generated, not read: drop data_dir / data_files (a "
+                                  "peer's files: hf_statetrack.load_dataset(NAME, source=..., data_dir=PATH))")
         super().__init__(name=name, version=version, description=description)
         self.params = GenerationParams.resolve(name, **params)
 

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from ..errors import StateTrackError
 from .builder import DATASET_NAME, StateTrackBuilder, check_datasets_builder
 from .params import SPLITS
+from .peers import load_peer_dataset
 from .registration import source_hash
 
 
@@ -22,9 +23,10 @@ def make_builder(name: str, cache_dir: str | None = None, **params) -> StateTrac
                              cache_dir=cache_dir, **params)
 
 
-def load_dataset(name: str, *, train_length=None, test_length=None, num_train: int, num_test: int,
-                 num_validation: int | None = None, seed: int = 0, distinct: bool = False, streaming: bool = False,
-                 num_proc: int | None = None, cache_dir: str | None = None, **task_params):
+def load_dataset(name: str, *, train_length=None, test_length=None, num_train: int | None = None,
+                 num_test: int | None = None, num_validation: int | None = None, seed: int = 0, distinct: bool = False,
+                 streaming: bool = False, num_proc: int | None = None, cache_dir: str | None = None,
+                 source: str | None = None, data_dir=None, **task_params):
     """Generate (or reuse from the cache) a task's train / validation / test splits.
 
     >>> ds = load_dataset("S5", train_length=(2, 20), test_length=40, num_train=1000, num_test=100)
@@ -45,6 +47,10 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     >>> ds = load_dataset("A5", train_length=2, num_train=2880, num_test=720, num_validation=0, distinct=True)
     >>> ds["train"].num_rows + ds["test"].num_rows
     3600
+
+    `source="sarrof"` or `"group_theory_collection"` with `data_dir=` reads a peer's published rows instead
+    of generating them (`peers`): their strings, our labels, their target in `peer_target`; the
+    generation parameters (lengths, counts, seed, distinct) are then the files' own and may not be given.
     """
     if not isinstance(name, str):
         raise StateTrackError(f"the task name must be a string such as 'S5', got {type(name).__name__} {name!r:.40}")
@@ -52,6 +58,16 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
     check_cache_dir(cache_dir)
     if not isinstance(streaming, bool):
         raise StateTrackError(f"streaming must be True or False, got {streaming!r}")
+    if source is not None or data_dir is not None:
+        given = {"train_length": train_length, "test_length": test_length, "num_train": num_train, "num_test": num_test,
+                 "num_validation": num_validation, "seed": seed or None, "distinct": distinct or None}
+        check_no_generation(source, given)
+        result = load_peer_dataset(name, source=source, data_dir=data_dir, cache_root=cache_root(cache_dir),
+                                   writable=cache_writable(cache_dir), **task_params)
+        features = next(iter(result.values())).features
+        if streaming:
+            result = {split: rows.to_iterable_dataset() for split, rows in result.items()}
+        return with_all_splits(result, features, streaming)
     read_only = not cache_writable(cache_dir)
     with no_cache_locks() if read_only else contextlib.nullcontext():
         builder = make_builder(name, cache_dir=cache_dir, train_length=train_length, test_length=test_length,
@@ -64,6 +80,17 @@ def load_dataset(name: str, *, train_length=None, test_length=None, num_train: i
                                   f"of this dataset; pass cache_dir= a writable folder (or generate it there first)")
         builder.download_and_prepare(num_proc=num_proc)
     return with_all_splits(builder.as_dataset(), builder.info.features, streaming=False)
+
+
+def check_no_generation(source, given: dict) -> None:
+    """A peer source fixes its rows: generation parameters next to it are a mistake, said in one line."""
+    if source is None:
+        raise StateTrackError("data_dir= reads a peer's files and needs source= ('sarrof' or "
+                              "'group_theory_collection'); generated datasets take no data_dir")
+    extra = [key for key, value in given.items() if value is not None]
+    if extra:
+        raise StateTrackError(f"source={source!r} reads the peer's rows as published: drop {', '.join(extra)} "
+                              f"(the files fix the strings and the splits)")
 
 
 def cache_root(cache_dir) -> Path:
@@ -104,12 +131,14 @@ def check_cache_dir(cache_dir) -> None:
 
 
 def with_all_splits(splits: dict, features: datasets.Features, streaming: bool):
-    """Add an empty split for each count of 0, so every result has train, validation and test."""
+    """Add an empty split for each count of 0, so every result has train, validation and test (then any other
+    split, e.g. a peer source's extra test bins)."""
+    extra = {s: rows for s, rows in splits.items() if s not in SPLITS}
     if streaming:
         empty = datasets.IterableDataset.from_generator(_no_rows, features=features)
-        return datasets.IterableDatasetDict({s: splits.get(s, empty) for s in SPLITS})
+        return datasets.IterableDatasetDict({**{s: splits.get(s, empty) for s in SPLITS}, **extra})
     empty = datasets.Dataset.from_dict({name: [] for name in features}, features=features)
-    return datasets.DatasetDict({s: splits.get(s, empty) for s in SPLITS})
+    return datasets.DatasetDict({**{s: splits.get(s, empty) for s in SPLITS}, **extra})
 
 
 def _no_rows():
