@@ -71,6 +71,7 @@ def test_report_keeps_framings_apart_picks_the_lr_on_validation_and_gives_verdic
     best = reports.best_by_validation(summary)
     assert set(best) == {("tomita3", "label_framing sarrof", 1), ("tomita3", "label_framing sarrof_as_published", 1)}
     assert best[("tomita3", "label_framing sarrof", 1)] is summary["sarrof-lr3"]
+    monkeypatch.delitem(papers.SARROF_CAUSES, "tomita3", raising=False)
     text = reports.sarrof_formal_languages(None, summary, {})
     assert "| tomita3 (label_framing sarrof_as_published) | 1 | 1-100 | 1 | 26.0 / 25.99 | within ours |" in text
     assert "| tomita3 (label_framing sarrof_as_published) | 1 | 101-150 | 2 | 12.5 / 12.49 | within ours |" in text
