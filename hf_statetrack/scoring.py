@@ -33,8 +33,8 @@ Delétang et al. (2023) score the other way round: token accuracy within each le
 unweighted mean over the lengths, so a long row weighs no more than a short one. Here lengths 2
 and 3 have token accuracy 1 and length 4 has 2/3, so (1 + 1 + 2/3) / 3, where pooling gives 7/8:
 
->>> round(m["length_mean_token_accuracy"], 4), length_mean_token_accuracy(preds, refs) == m["length_mean_token_accuracy"]
-(0.8889, True)
+>>> round(m["length_mean_token_accuracy"], 4), round(length_mean_token_accuracy(preds, refs), 4)
+(0.8889, 0.8889)
 
 Each accuracy also comes with the rows or positions it rests on and its 95 % Wilson interval
 (`intervals`); 2 of 3 rows is a wide interval. With 3 rows no length bin reaches the default 20
