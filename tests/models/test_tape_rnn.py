@@ -22,14 +22,16 @@ def test_batched_layer_matches_the_per_example_loop_in_float64(num_tapes):
 def test_hard_actions_write_then_move_the_head_round_the_ring():
     """One-hot actions on a ring of 5 cells: each step writes under the head, then the head stays, moves one
     cell or jumps by d (memory cell 0 is always the cell under the head); checked against a Python list."""
-    layer = TapeRNNLayer.__new__(TapeRNNLayer)
-    size, moves = 5, {"stay": 0, "left": -1, "right": 1, "jump_left": -3, "jump_right": 3}  # d = 3
+    layer = TapeRNNLayer.__new__(TapeRNNLayer)  # update() and prepare() read only memory_size
+    layer.memory_size = size = 5
+    moves = {"stay": 0, "left": -1, "right": 1, "jump_left": -3, "jump_right": 3}  # d = 3
     ops = ["right", "right", "jump_left", "left", "stay", "jump_right", "left", "right", "jump_left"]
     memory, tape, head = torch.zeros(1, 1, size, 1), [0.0] * size, 0
+    gathered = layer.prepare(torch.tensor([[3]]))[:, 0]  # (1, 5*M): jump distance 3
     for t, op in enumerate(ops):
         actions = torch.zeros(1, 1, 5)
         actions[0, 0, list(moves).index(op)] = 1.0
-        memory = layer.update(memory, actions, torch.full((1, 1, 1), float(t + 1)), torch.tensor([3]))
+        memory = layer.update(memory, actions, torch.full((1, 1, 1), float(t + 1)), gathered)
         tape[head] = float(t + 1)
         head = (head - moves[op]) % size  # "left" brings cell i+1 under the head: the head moves to +1
         assert memory.flatten().tolist() == [tape[(head + i) % size] for i in range(size)], (t, op)

@@ -19,7 +19,8 @@ Choices where the paper leaves it open (or where we differ from the code):
   normal with std 1/sqrt(fan_in), biases 0; embeddings N(0, 1).
 * num_hidden_layers > 1 stacks layers (each with its own stacks, reading the layer below); DeepMind: one.
 * Padding: where attention_mask is 0 the state (controller and stack) is carried through unchanged, so left
-  and right padding leave the real positions exact.
+  and right padding leave the real positions exact. A batch padded on the right only (the Trainer pipeline's)
+  skips that masking: pads then come after every real position and cannot change it.
 
 Fast path: `MemoryRNNLayer.forward` loops over time in Python and runs each step as batched operations over
 all rows (the input projection of all positions is one matrix product before the loop); autograd gives the
@@ -64,11 +65,16 @@ class MemoryRNNLayer(nn.Module):
         """memory (B, K, S, C), actions (B, K, A) summing to 1, value (B, K, C) -> the new memory (B, K, S, C)."""
         raise NotImplementedError
 
+    def prepare(self, steps: torch.Tensor | None) -> torch.Tensor | None:
+        """Once before the time loop: `steps` (B, T, ...) as `update` reads it at step t (steps[:, t])."""
+        return steps
+
     def forward(self, x: torch.Tensor, real: torch.Tensor | None, steps=None) -> torch.Tensor:
         """x (B, T, I), real (B, T) bool or None (all real), steps (B, T) what `update` needs -> h (B, T, H)."""
         batch, length, _ = x.shape
         k, a = self.num_memories, self.num_actions
         driven = self.input_proj(x)  # (B, T, H): W_x x_t + b for every t at once
+        steps = self.prepare(steps)
         h = x.new_zeros(batch, driven.shape[-1])  # (B, H)
         memory = x.new_zeros(batch, k, self.memory_size, self.cell_size)  # (B, K, S, C); cell 0 is read
         outputs = []
@@ -137,6 +143,8 @@ class StackRNNModel(StackRNNPreTrainedModel):
             output_hidden_states = self.config.output_hidden_states
         real = None if attention_mask is None else attention_mask.bool()  # (B, T)
         steps = self.steps(input_ids, real)
+        if real is not None and not (real[:, 1:] & ~real[:, :-1]).any():
+            real = None  # right padding only: no real position follows a pad, so the state may run on through pads
         hidden = self.dropout(self.embed_tokens(input_ids))  # (B, T, H)
         all_hidden = [hidden]
         for layer in self.layers:

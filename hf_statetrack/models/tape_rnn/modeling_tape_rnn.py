@@ -45,19 +45,21 @@ class TapeRNNLayer(MemoryRNNLayer):
         layers = [m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
         return nn.Sequential(*layers, nn.Linear(sizes[-1], out))
 
+    def prepare(self, steps):
+        """Jump distances d (B, T) -> for each step the cell each action brings under position i, (B, T, 5*M):
+        i, i+1, i-1, i+d_t, i-d_t (mod M) for stay, left, right, jump left, jump right."""
+        cells = torch.arange(self.memory_size, device=steps.device)
+        shifts = torch.stack([torch.zeros_like(steps), torch.ones_like(steps), -torch.ones_like(steps), steps, -steps],
+                             dim=-1)  # (B, T, 5)
+        return ((cells + shifts[..., None]) % self.memory_size).flatten(2)  # (B, T, 5*M)
+
     def update(self, memory, actions, value, step):
-        """step (B,) the jump distances d_t."""
+        """step (B, 5*M): the cells to gather for each action (`prepare`)."""
         batch, k, size, cell = memory.shape
         written = torch.cat([value.unsqueeze(2), memory[:, :, 1:]], dim=2)  # (B, K, M, C): w_t under the head
-        cells = torch.arange(size, device=memory.device)
-
-        def shifted(offset):  # (B, K, M, C): cell i holds written[(i + offset) mod M]; offset (B,)
-            index = (cells + offset[:, None]) % size  # (B, M)
-            return written.gather(2, index[:, None, :, None].expand(batch, k, size, cell))
-
-        stay, left, right, jump_left, jump_right = (p[..., None, None] for p in actions.unbind(-1))
-        return (stay * written + left * written.roll(-1, dims=2) + right * written.roll(1, dims=2)
-                + jump_left * shifted(step) + jump_right * shifted(-step))
+        moved = written.gather(2, step[:, None, :, None].expand(batch, k, -1, cell))  # (B, K, 5*M, C)
+        mixed = actions.unsqueeze(2) @ moved.view(batch, k, self.num_actions, size * cell)  # (B, K, 1, M*C)
+        return mixed.view(batch, k, size, cell)
 
 
 class TapeRNNModel(StackRNNModel):
