@@ -8,6 +8,7 @@ import pytest
 
 import hf_statetrack.tasks.chomsky.cs as cs
 from hf_statetrack import StateTrackError, get_task, load_dataset
+from hf_statetrack.experiments.config import check_task_section
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.tasks.chomsky.base import BLANK
 
@@ -231,3 +232,4 @@ def test_odds_first_in_deepmind_codes_order():
     assert get_task("odds_first", order="paper").params == get_task("odds_first").params
     with pytest.raises(StateTrackError, match="order of odds_first must be one of 'paper', 'deepmind_code'"):
         get_task("odds_first", order="code")
+    check_task_section({"name": "odds_first", "order": "deepmind_code", "num_train": 8, "num_test": 8})  # YAML

@@ -226,6 +226,7 @@ class OddsFirst(SymbolTask):
     name = "odds_first"
     summary = "tokens at odd positions, then those at even positions"
     output_positions = "n"
+    optional_params = ("order",)  # in `params` only when not the default
     ORDERS = {"paper": "x_1 x_3 x_5 .. x_2 x_4 .. (1-based positions; the paper's text)",
               "deepmind_code": "x_2 x_4 .. x_1 x_3 x_5 .. (1-based positions; DeepMind's code, x[1::2] + x[::2])"}
 
