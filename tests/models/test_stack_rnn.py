@@ -6,7 +6,7 @@ import torch
 
 from hf_statetrack.models.stack_rnn import PRESET, StackRNNLayer, stack_rnn_layer_reference
 
-from .tiny import assert_same_values_and_gradients
+from .tiny import assert_same_values_and_gradients, check_padding_on_either_side
 
 
 def float64_layer(preset, seed=0, **knobs):
@@ -54,20 +54,6 @@ def test_hard_actions_make_a_bounded_stack():
         elif op == "pop":
             stack = stack[1:]
         assert memory.flatten().tolist() == stack + [0.0] * (depth - len(stack)), (t, op)
-
-
-@torch.no_grad()
-def check_padding_on_either_side(preset):
-    """Masked positions carry the state through unchanged, so pads before or after a row change nothing."""
-    torch.manual_seed(0)
-    model = preset.model_class(preset(vocab_size=7, num_labels=5, **preset.tiny)).eval()
-    ids = torch.randint(0, 7, (1, 6))
-    alone = model(ids).logits[0]  # (6, 5)
-    pads = torch.zeros(1, 3, dtype=torch.long)
-    left = model(torch.cat([pads, ids], 1), attention_mask=torch.cat([pads, torch.ones_like(ids)], 1)).logits[0]
-    right = model(torch.cat([ids, pads], 1), attention_mask=torch.cat([torch.ones_like(ids), pads], 1)).logits[0]
-    torch.testing.assert_close(left[3:], alone, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(right[:6], alone, rtol=1e-5, atol=1e-6)
 
 
 def test_left_and_right_padding_leave_real_positions_exact():

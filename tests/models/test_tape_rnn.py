@@ -6,7 +6,8 @@ import torch
 
 from hf_statetrack.models.tape_rnn import PRESET, TapeRNNLayer, jump_distances, tape_rnn_layer_reference
 
-from .test_stack_rnn import check_padding_on_either_side, compare_with_reference, float64_layer, random_inputs
+from .test_stack_rnn import compare_with_reference, float64_layer, random_inputs
+from .tiny import check_padding_on_either_side
 
 
 @pytest.mark.parametrize("num_tapes", [1, 2])
