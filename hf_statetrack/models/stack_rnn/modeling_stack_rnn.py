@@ -15,8 +15,12 @@ own actions and value, and the controller reads all their tops.
 Choices where the paper leaves it open (or where we differ from the code):
 * Tokens enter through an embedding (width hidden_size) and W_x, where DeepMind feeds one-hot vectors to
   the controller's input layer: the same family of functions. Its two biases (input and recurrent linear
-  layers) are one bias b here. Weights are initialised as Haiku's default, which the paper used: truncated
-  normal with std 1/sqrt(fan_in), biases 0; embeddings N(0, 1).
+  layers) are one bias b here. Linear weights follow Haiku's default rule, which DeepMind's code used
+  (truncated normal, std 1/sqrt(fan_in), biases 0), embeddings N(0, 1); the fan-ins differ where we merge
+  or split layers ([W_h W_s] is one matrix; the embedding precedes W_x), so initial scales are close to
+  DeepMind's, not equal.
+* Time alignment as in the code: step t reads the memory as step t-1 left it, so a value pushed or written
+  at t is read from t+1 on; the softmax over the actions is per memory, as in the code.
 * num_hidden_layers > 1 stacks layers (each with its own stacks, reading the layer below); DeepMind: one.
 * Padding: where attention_mask is 0 the state (controller and stack) is carried through unchanged, so left
   and right padding leave the real positions exact. A batch padded on the right only (the Trainer pipeline's)
