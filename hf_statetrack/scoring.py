@@ -29,6 +29,13 @@ to which sequence accuracy stays >= 0.9 is 3:
 >>> m["by_position"]
 {'position': [0, 1, 2, 3], 'token_accuracy': [1.0, 1.0, 1.0, 0.0], 'count': [2, 3, 2, 1]}
 
+Delétang et al. (2023) score the other way round: token accuracy within each length, then the
+unweighted mean over the lengths, so a long row weighs no more than a short one. Here lengths 2
+and 3 have token accuracy 1 and length 4 has 2/3, so (1 + 1 + 2/3) / 3, where pooling gives 7/8:
+
+>>> round(m["length_mean_token_accuracy"], 4), round(length_mean_token_accuracy(preds, refs), 4)
+(0.8889, 0.8889)
+
 Each accuracy also comes with the rows or positions it rests on and its 95 % Wilson interval
 (`intervals`); 2 of 3 rows is a wide interval. With 3 rows no length bin reaches the default 20
 rows, so the longest length over bins (`length_bins`), the one a single row cannot move, is None:
@@ -250,6 +257,29 @@ def accuracy_by_position(preds, refs) -> dict[str, list]:
     return _by_position(_score(preds, refs))
 
 
+def mean_over_lengths(by_length: dict, key: str = "token_accuracy") -> float:
+    """The unweighted mean of ``by_length[L][key]`` over the lengths L present (a `compute_metrics`
+    ``by_length``, also one read back from a results file).
+
+    >>> mean_over_lengths({41: {"token_accuracy": 1.0}, 42: {"token_accuracy": 0.5}})
+    0.75
+    """
+    if not by_length:
+        raise StateTrackError("by_length is empty: there is no length to average over")
+    missing = [length for length, entry in by_length.items() if key not in entry]
+    if missing:
+        raise StateTrackError(f"no {key!r} in by_length[{missing[0]}]; available: {', '.join(by_length[missing[0]])}")
+    return float(np.mean([entry[key] for entry in by_length.values()]))
+
+
+def length_mean_token_accuracy(preds, refs, lengths=None) -> float:
+    """DeepMind's score (Delétang et al. 2023): token accuracy on the scored positions of each length,
+    averaged over the lengths with equal weight (`token_accuracy` pools the positions instead, so long
+    rows weigh more). ``lengths`` as in `accuracy_by_length`: pass the task's ``length`` column to
+    average over input lengths, as the paper does."""
+    return mean_over_lengths(accuracy_by_length(preds, refs, lengths))
+
+
 def max_length_at_threshold(by_length: dict[int, dict], threshold: float = 0.9, key: str = "sequence_accuracy") -> int:
     """The longest length L such that every length present that is <= L has ``key`` >= ``threshold``.
 
@@ -289,7 +319,9 @@ def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: 
     """All metrics in one JSON-serialisable dict (one comparison, no recomputation).
 
     Keys: ``token_accuracy``, ``sequence_accuracy``, ``final_state_accuracy`` (floats in
-    [0, 1]) and their 95 % Wilson intervals ``<accuracy>_ci`` ([lo, hi]); ``num_sequences``
+    [0, 1]) and their 95 % Wilson intervals ``<accuracy>_ci`` ([lo, hi]);
+    ``length_mean_token_accuracy`` (the unweighted mean over lengths of per-length token accuracy,
+    Delétang et al.'s score, see `length_mean_token_accuracy`); ``num_sequences``
     (rows with at least one scored position: what the sequence and final-state accuracies
     rest on); ``num_scored_tokens`` (what token accuracy rests on); ``by_length`` (see
     `accuracy_by_length`); ``by_bin`` (the same entries over length bins of at least
@@ -304,6 +336,7 @@ def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: 
     values, counts = _length_counts(s, lengths)
     by_length = _by_length(values, counts)
     return {**_overall(s),
+            "length_mean_token_accuracy": mean_over_lengths(by_length),
             "max_length_at_threshold": max_length_at_threshold(by_length, threshold),
             "num_sequences": len(s.kept),
             "num_scored_tokens": int(s.num_scored.sum()),

@@ -11,7 +11,9 @@ from hf_statetrack.scoring import (
     accuracy_by_position,
     compute_metrics,
     final_state_accuracy,
+    length_mean_token_accuracy,
     max_length_at_threshold,
+    mean_over_lengths,
     sequence_accuracy,
     token_accuracy,
 )
@@ -61,6 +63,24 @@ def test_hand_computed_by_length_given_lengths():
     assert by_length[4]["count"] == 1
 
 
+def test_length_mean_token_accuracy_by_hand():
+    """DeepMind's score: per-length token accuracy, then the unweighted mean over lengths. Default lengths 2, 3, 5
+    hold rows 2, 1, 0: (2/2 + 1/2 + 3/4) / 3 = 0.75, equal to the pooled 6/8 here only by chance; with task
+    lengths 4, 2, 2 the rows 1 and 2 share length 2: ((1 + 2) / 4 + 3 / 4) / 2 = 0.75 again. A long wrong row
+    tells the two apart: it weighs by its positions in the pooled accuracy, as one length in the mean."""
+    assert length_mean_token_accuracy(PREDS, REFS) == pytest.approx((1.0 + 0.5 + 0.75) / 3)
+    assert length_mean_token_accuracy(PREDS, REFS, lengths=[4, 2, 2]) == pytest.approx((0.75 + 0.75) / 2)
+    # one more row of length 6 whose 5 scored positions are all wrong: pooled 6/13, per length (1 + .5 + .75 + 0) / 4
+    refs, preds = [*REFS, [0, 0, 0, 0, 0, 0]], [*PREDS, [0, 1, 1, 1, 1, 1]]
+    refs[3][0] = IGNORE
+    assert token_accuracy(preds, refs) == pytest.approx(6 / 13)
+    assert length_mean_token_accuracy(preds, refs) == pytest.approx((1.0 + 0.5 + 0.75 + 0.0) / 4)
+    assert compute_metrics(preds, refs)["length_mean_token_accuracy"] == length_mean_token_accuracy(preds, refs)
+    assert mean_over_lengths(compute_metrics(preds, refs)["by_length"]) == pytest.approx(0.5625)
+    with pytest.raises(StateTrackError, match="no 'sequence' in by_length"):
+        mean_over_lengths({3: {"token_accuracy": 1.0}}, key="sequence")
+
+
 def test_hand_computed_by_position():
     # position 0: rows 1, 2 right; 1: rows 0, 2 right; 2: row 0 right, row 1 wrong; 3: row 0 wrong; 4: row 0 right
     assert accuracy_by_position(PREDS, REFS) == {"position": [0, 1, 2, 3, 4],
@@ -72,7 +92,8 @@ def test_compute_metrics_keys_and_json():
     m = compute_metrics(PREDS, REFS)
     assert m["max_length_at_threshold"] == 2  # length 2 solved, length 3 is not
     assert (m["num_sequences"], m["num_scored_tokens"]) == (3, 8)
-    assert set(m) == {"token_accuracy", "sequence_accuracy", "final_state_accuracy", "max_length_at_threshold",
+    assert set(m) == {"token_accuracy", "sequence_accuracy", "final_state_accuracy", "length_mean_token_accuracy",
+                      "max_length_at_threshold",
                       "num_sequences", "num_scored_tokens", "by_length", "by_position", "token_accuracy_ci",
                       "sequence_accuracy_ci", "final_state_accuracy_ci", "binned_max_length_at_threshold",
                       "by_bin", "binning"}

@@ -98,7 +98,7 @@ for _preset in [
     register_preset(_preset)
 
 # Each architecture folder registers its own PRESET; imported after the built-in ones, which list first.
-from . import deltanet, deltaproduct, gated_deltanet, ids4, mamba_negeig  # noqa: E402, F401  (registration)
+from . import deltanet, deltaproduct, gated_deltanet, ids4, mamba_negeig, stack_rnn, tape_rnn  # noqa: E402, F401  (registration)
 
 
 def list_presets() -> list[str]:

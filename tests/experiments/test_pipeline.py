@@ -18,6 +18,7 @@ from hf_statetrack.data import load_dataset
 from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.experiments.pipeline import extra_test_set
 from hf_statetrack.models import list_presets
+from hf_statetrack.scoring import mean_over_lengths
 from tests.models.tiny import TINY as TINY_SIZES
 
 S3_LSTM = {
@@ -103,6 +104,9 @@ def test_every_preset_trains_through_the_pipeline_and_its_checkpoint_scores_the_
     test, again = results["splits"]["test"], evaluated.splits["test@1-6"]
     assert again["num_sequences"] == test["num_sequences"] > 0
     assert again["token_accuracy"] == pytest.approx(test["token_accuracy"])
+    # Delétang et al.'s score by name, in results.json and from `statetrack eval` alike
+    assert again["length_mean_token_accuracy"] == pytest.approx(test["length_mean_token_accuracy"])
+    assert test["length_mean_token_accuracy"] == pytest.approx(mean_over_lengths(test["by_length"]))
 
 
 def test_python_dash_m_train_logs_to_tensorboard_and_resumes(tmp_path):

@@ -8,6 +8,8 @@ import hf_statetrack
 from hf_statetrack.models import build_model
 from hf_statetrack.models.ids4 import PRESET, ids4_scan, ids4_scan_reference
 
+from .tiny import check_padding_on_either_side
+
 ids4_config = PRESET
 IDS4ForTokenClassification = PRESET.model_class
 
@@ -50,19 +52,9 @@ def test_softmax_transitions_track_permutations_exactly_over_long_sequences():
     torch.testing.assert_close(states[-1, 0], expected, rtol=0, atol=1e-9)
 
 
-@torch.no_grad()
 def test_left_and_right_padding_leave_real_positions_exact():
     """Masked positions get the identity transition and no input, so pads on either side change nothing."""
-    torch.manual_seed(0)
-    model = IDS4ForTokenClassification(ids4_config(vocab_size=7, num_labels=5, num_layers=2, hidden_size=16,
-                                                   num_heads=2, state_size=4)).eval()
-    ids = torch.randint(0, 7, (1, 6))
-    alone = model(ids).logits[0]  # (6, 5)
-    pads = torch.zeros(1, 3, dtype=torch.long)
-    left = model(torch.cat([pads, ids], 1), attention_mask=torch.cat([pads, torch.ones_like(ids)], 1)).logits[0]
-    right = model(torch.cat([ids, pads], 1), attention_mask=torch.cat([torch.ones_like(ids), pads], 1)).logits[0]
-    torch.testing.assert_close(left[3:], alone, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(right[:6], alone, rtol=1e-5, atol=1e-6)
+    check_padding_on_either_side(PRESET)
 
 
 def s3_batch(rng, batch, length):

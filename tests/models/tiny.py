@@ -33,3 +33,17 @@ def assert_same_values_and_gradients(got, expected, inputs, names: str, rtol=1e-
     expected_grads = torch.autograd.grad(expected, inputs, grad_out)
     for name, g, e in zip(names.split(), torch.autograd.grad(got, inputs, grad_out), expected_grads):
         torch.testing.assert_close(g, e, rtol=grad_rtol, atol=grad_rtol, msg=f"gradient of {name}")
+
+
+@torch.no_grad()
+def check_padding_on_either_side(preset):
+    """For presets that take left padding too: pads before or after a row leave its logits unchanged."""
+    torch.manual_seed(0)
+    model = preset.model_class(preset(vocab_size=VOCAB, num_labels=LABELS, **preset.tiny)).eval()
+    ids = torch.randint(0, VOCAB, (1, 6))
+    alone = model(ids).logits[0]  # (6, LABELS)
+    pads = torch.zeros(1, 3, dtype=torch.long)
+    left = model(torch.cat([pads, ids], 1), attention_mask=torch.cat([pads, torch.ones_like(ids)], 1)).logits[0]
+    right = model(torch.cat([ids, pads], 1), attention_mask=torch.cat([torch.ones_like(ids), pads], 1)).logits[0]
+    torch.testing.assert_close(left[3:], alone, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(right[:6], alone, rtol=1e-5, atol=1e-6)

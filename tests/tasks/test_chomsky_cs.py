@@ -8,6 +8,7 @@ import pytest
 
 import hf_statetrack.tasks.chomsky.cs as cs
 from hf_statetrack import StateTrackError, get_task, load_dataset
+from hf_statetrack.experiments.config import check_task_section
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.tasks.chomsky.base import BLANK
 
@@ -216,3 +217,19 @@ def test_load_dataset_end_to_end(tmp_path):
             row = rows[0]
             assert len(row["input_ids"]) == len(row["labels"]) >= per_length * row["length"]
             assert row["labels"][:row["length"]] == [IGNORE] * row["length"]
+
+
+def test_odds_first_in_deepmind_codes_order():
+    """order="deepmind_code" is the public code's x[1::2] + x[::2] (0-based); the default stays the paper's."""
+    task = get_task("odds_first", order="deepmind_code")
+    batch = task.sample(np.random.default_rng(3), np.arange(1, 41))
+    for inputs, labels, length in batch.rows():
+        x = [task.vocab[i] for i in inputs[:length]]
+        assert [task.label_vocab[y] for y in labels[length:]] == x[1::2] + x[::2]
+    assert task.params == {"vocab_size": 2, "order": "deepmind_code"} and "order=deepmind_code" in task.describe()
+    assert get_task("odds_first").params == {"vocab_size": 2}  # default cache keys unchanged
+    assert "order=paper" in get_task("odds_first").describe()
+    assert get_task("odds_first", order="paper").params == get_task("odds_first").params
+    with pytest.raises(StateTrackError, match="order of odds_first must be one of 'paper', 'deepmind_code'"):
+        get_task("odds_first", order="code")
+    check_task_section({"name": "odds_first", "order": "deepmind_code", "num_train": 8, "num_test": 8})  # YAML

@@ -20,7 +20,8 @@ tasks of the state-tracking literature. References of -100 mark positions that a
 (padding, BOS, unscored steps); predictions there are ignored. It reports token accuracy (over
 all scored positions), sequence accuracy (rows whose every scored position is right), final-state
 accuracy (the last scored position of each row), the same three per sequence length, token
-accuracy per position, and the longest length up to which sequence accuracy stays >= a threshold
+accuracy per position, the unweighted mean over lengths of per-length token accuracy (the score of
+Delétang et al. 2023), and the longest length up to which sequence accuracy stays >= a threshold
 (the Illusion-of-State criterion, 0.9 by default). Every accuracy comes with the rows (sequence and
 final-state) or scored positions (token) it rests on and a 95 % Wilson interval; lengths are also
 pooled into bins of at least `min_rows` rows, over which a longest length that one row cannot move
@@ -47,6 +48,9 @@ Returns:
     token_accuracy (`float`): fraction of scored positions predicted right, in [0, 1].
     sequence_accuracy (`float`): fraction of rows with every scored position right, in [0, 1].
     final_state_accuracy (`float`): fraction of rows whose last scored position is right, in [0, 1].
+    length_mean_token_accuracy (`float`): token accuracy within each length, then the unweighted mean
+        over the lengths (Delétang et al. 2023's score; token_accuracy pools positions, so there long
+        rows weigh more). Pass `lengths` (the input lengths) to average as the paper does.
     token_accuracy_ci, sequence_accuracy_ci, final_state_accuracy_ci (`list`): 95 % Wilson intervals
         [lo, hi]; the token one treats positions as independent, so it is too narrow.
     max_length_at_threshold (`int`): the longest length L such that every length present that is
@@ -84,6 +88,11 @@ Examples:
         [0.208, 0.939]
         >>> results["max_length_at_threshold"]
         3
+
+    Per length (4, 2 and 3 here) token accuracy is 2/3, 1 and 1; Delétang et al.'s score is their mean:
+
+        >>> round(results["length_mean_token_accuracy"], 4)
+        0.8889
 
     Example 2: batches added one at a time, the dataset's `length` column and a lower threshold.
 

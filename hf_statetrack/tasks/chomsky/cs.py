@@ -7,7 +7,8 @@ only the output positions are scored. ``length`` is the input length n. duplicat
     labels    : -100 -100 -100 1    0    1    1    0    1
 
 Where we depart from the public code (each also said in the class docstring): odds_first puts the
-1-based odd positions first, as the paper's definition and examples do (the code does the reverse);
+1-based odd positions first, as the paper's definition and examples do (the code does the reverse;
+``order="deepmind_code"`` follows the code);
 lengths whose paper rows are constant placeholders (missing_duplicate_string n = 1, binary
 arithmetic n < 3) do not exist here, so those protocols train on 2..40 / 3..40; the zero padding
 after a binary result's <end> is labelled -100 (the paper masks it in accuracy but not in the loss).
@@ -217,18 +218,43 @@ class DuplicateString(SymbolTask):
 class OddsFirst(SymbolTask):
     """x_1 x_3 x_5 .. then x_2 x_4 ..:  00110101 -> 0100 0111 (1-based positions).
 
-    This is the paper's stated definition and examples; its public code takes x[1::2] (0-based),
-    i.e. the 1-based even positions, first."""
+    ``order="paper"`` (the default) is the paper's stated definition and examples. Its public code
+    outputs ``x[1::2] + x[::2]`` (0-based), i.e. the 1-based even positions first (00110101 -> 0111 0100),
+    and the published numbers were measured that way: ``order="deepmind_code"`` reproduces it.
+    Sampling and the number of output positions are the same in both orders."""
 
     name = "odds_first"
     summary = "tokens at odd positions, then those at even positions"
-    label_text = "x_1 x_3 x_5 .. x_2 x_4 .. (1-based positions)"
     output_positions = "n"
+    optional_params = ("order",)  # in `params` only when not the default
+    ORDERS = {"paper": "x_1 x_3 x_5 .. x_2 x_4 .. (1-based positions; the paper's text)",
+              "deepmind_code": "x_2 x_4 .. x_1 x_3 x_5 .. (1-based positions; DeepMind's code, x[1::2] + x[::2])"}
+
+    def __init__(self, vocab_size: int | None = None, order: str = "paper"):
+        super().__init__(vocab_size)
+        if order not in self.ORDERS:
+            raise StateTrackError(f"order of odds_first must be one of {', '.join(map(repr, self.ORDERS))}, "
+                                  f"got {order!r}")
+        self.order = order
+
+    @property
+    def label_text(self) -> str:
+        return f"order={self.order}: {self.ORDERS[self.order]}"
+
+    @property
+    def params(self) -> dict:
+        """The default order stays out, so default cache keys are unchanged."""
+        return {**super().params, **({"order": self.order} if self.order != "paper" else {})}
 
     def rearrange(self, symbols, lengths):
         j = np.arange(symbols.shape[1])
-        half = (lengths[:, None] + 1) // 2  # number of odd positions
-        return gather(symbols, np.where(j < half, 2 * j, 2 * (j - half) + 1)), lengths
+        num_odd = (lengths[:, None] + 1) // 2  # 1-based odd positions x_1, x_3, .. (0-based even indices)
+        if self.order == "paper":
+            index = np.where(j < num_odd, 2 * j, 2 * (j - num_odd) + 1)
+        else:
+            num_even = lengths[:, None] // 2
+            index = np.where(j < num_even, 2 * j + 1, 2 * (j - num_even))
+        return gather(symbols, index), lengths
 
 
 class BucketSort(SymbolTask):
