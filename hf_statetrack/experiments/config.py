@@ -94,6 +94,14 @@ class ModelSection:
             section.build_config(vocab_size=2, num_labels=2)  # unknown knobs and impossible sizes fail here
         return section
 
+    def check_builds(self, *, vocab_size: int, num_labels: int):
+        """`build_config`, then the model built and run once: whatever its init or first forward refuses fails
+        here, before any data is generated (`models.smoke`). Returns the config."""
+        from ..models import check_architecture, check_preset
+
+        check = check_architecture if self.architecture is not None else check_preset
+        return check(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+
     def build_config(self, *, vocab_size: int, num_labels: int):
         """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture)."""
         from ..models import architecture_config, preset_config
@@ -204,10 +212,11 @@ class ExperimentConfig:
         lengths = [self.generation_params().train_length, self.generation_params().test_length]
         for spec in self.evaluation.test_lengths or []:
             lengths.append(GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length)
-        if self.model.preset is not None:
+        if not self.model.pretrained:
             task = self.generation_params().task()
-            check_positions(self.model.build_config(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab)),
-                            task, lengths, self.model.preset)
+            config = self.model.check_builds(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab))
+            if self.model.preset is not None:
+                check_positions(config, task, lengths, self.model.preset)
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams.resolve(**self.task)
