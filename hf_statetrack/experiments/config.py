@@ -312,7 +312,10 @@ def check_task_section(task: dict) -> dict:
     for key in task:
         if key not in COMMON_TASK_KEYS and key not in task_params:
             raise unknown_key_error("task", key, [*COMMON_TASK_KEYS, *task_params])
-    GenerationParams.resolve(**task)  # lengths, counts and task parameters are checked here
+    params = GenerationParams.resolve(**task)  # lengths, counts and task parameters are checked here
+    for key in ("num_train", "num_test"):  # a run trains on train rows and reports on test rows
+        if getattr(params, key) == 0:
+            raise StateTrackError(f"task.{key} must be >= 1 for an experiment, got 0")
     return task
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import StateTrackError
 from ..plots import figure
 from ..registry import did_you_mean
-from ..results import atomic_write, table
+from ..results import atomic_write, strict_json, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, flat, point_name, stored
@@ -181,7 +181,7 @@ def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
 
 def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write(root / "search.json", json.dumps(records, indent=2))
+    atomic_write(root / "search.json", strict_json(records))
     atomic_write(root / "search.md", search_markdown(spec, records))
     if spec.by:
         plot_min_by_length(root / "min_depth_by_length.png", spec, records)

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..plots import palette, plot_by_length
-from ..results import Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, table
+from ..results import (Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, strict_json,
+                       table)
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
@@ -109,7 +110,7 @@ def write_summary(root: Path, summary: dict[str, list[Results]], failed: dict[tu
                    "train_runtime_s": [r.train["runtime_s"] for r in runs]} for name, runs in summary.items()}
     for (name, seed), error in failed.items():
         slim.setdefault(name, {"failed": {}})["failed"][f"seed{seed}"] = error
-    atomic_write(root / "summary.json", json.dumps(slim, indent=2))
+    atomic_write(root / "summary.json", strict_json(slim))
     atomic_write(root / "summary.md", summary_markdown(summary, failed))
     plot_tasks(root, summary)
 
