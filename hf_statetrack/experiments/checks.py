@@ -20,6 +20,7 @@ import typing
 import numpy as np
 from transformers import TrainingArguments
 
+from ..checkpoints import longest_row
 from ..errors import StateTrackError
 from ..intervals import rows_needed
 from ..length_bins import Binning, edge_bins
@@ -112,15 +113,6 @@ def check_report_to(report_to) -> None:
         if name not in available:
             raise StateTrackError(f"training.report_to: {name} is not installed; pip install {name}, or set "
                                   f"report_to: none")
-
-
-def longest_row(task, lengths: list[tuple[int, int]]) -> int:
-    """Positions of the widest row at the longest length (rows of some tasks add output positions)."""
-    hi = max(h for _, h in lengths)
-    support = task.length_support(hi, hi)
-    if not len(support):
-        return hi
-    return int(task.sample(np.random.default_rng(0), support[:1]).seq_lens.max())
 
 
 def check_positions(model_config, task, lengths: list[tuple[int, int]], preset: str) -> None:
