@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ FORMATS = ("auto", "token", "text")
 PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16, target_modules: all-linear}",
                     "dtype": "auto (as saved), float32 (default), bfloat16 or float16"}
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+_CHECKED: dict = {}  # ModelSection.check_builds: models already built and run once in this process
 
 
 def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
@@ -99,8 +101,13 @@ class ModelSection:
         here, before any data is generated (`models.smoke`). Returns the config."""
         from ..models import check_architecture, check_preset
 
-        check = check_architecture if self.architecture is not None else check_preset
-        return check(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+        key = json.dumps([self.preset, self.architecture, self.knobs, vocab_size, num_labels], sort_keys=True,
+                         default=str)
+        if key not in _CHECKED:  # a sweep checks hundreds of runs that share a few models
+            check = check_architecture if self.architecture is not None else check_preset
+            _CHECKED[key] = check(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels,
+                                  **self.knobs)
+        return _CHECKED[key]
 
     def build_config(self, *, vocab_size: int, num_labels: int):
         """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture)."""
@@ -227,6 +234,10 @@ class ExperimentConfig:
         for spec in self.evaluation.test_lengths or []:
             ranges[test_label(spec)] = GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length
         return ranges
+
+    def split_names(self) -> list[str]:
+        """The splits a run's results hold: validation (when it has rows), test, one per extra test length."""
+        return ["validation"] * (self.generation_params().num_validation > 0) + list(self.test_ranges())
 
     def sparse_test_warnings(self) -> list[str]:
         """Before training: the test splits too small for bins of evaluation.min_rows rows (see `checks`)."""

@@ -58,6 +58,9 @@ def expand(raw: dict) -> list[Point]:
         for key, value in zip(sweep, values):
             for dotted, setting in (value.items() if is_variant(key) else [(key, value)]):
                 set_dotted(run, dotted, setting)
+        if not isinstance(run.get("model"), dict):
+            raise StateTrackError("the sweep's runs have no model: section; give one in the config (model: {preset: "
+                                  "lstm}) or sweep it (sweep: {model: [{preset: lstm}, ...]})")
         if not isinstance(run.get("task"), dict) or "name" not in run["task"]:
             raise StateTrackError("a sweep value replaced the task section without a name (a mapping replaces the "
                                   "whole section); set single keys as dotted keys, e.g. task.train_length: [2, 8]")

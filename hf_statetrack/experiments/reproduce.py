@@ -19,7 +19,7 @@ from ..registry import did_you_mean
 from .grid import expand, seed_list
 from .launchers import LaunchOptions
 from .search import SearchSpec
-from .sweep import load_sweep, run_sweep, sweep_root
+from .sweep import check_settings, load_sweep, run_sweep, sweep_root
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
 NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
@@ -61,6 +61,7 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     lines = [f"{point.name} seed {seed}" for point in runs for seed in seed_values]
     for point in runs:  # the configs of every run are valid before anything trains
         point.config(root, seed_values[0])
+    check_settings(raw, points, search, root, seed_values)
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"

@@ -47,7 +47,7 @@ from .grid import (
     validate,
 )
 from .launchers import Job, LaunchOptions, run_jobs
-from .reports import write_report
+from .reports import REPORTS, write_report
 from .search import SearchSpec, collect_search, search_jobs
 
 KEY = ("test", "sequence_accuracy")  # the metric shown in a run's progress line
@@ -73,6 +73,7 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, ou
     raw = load_sweep(path, overrides, output_dir)
     root, points, seed_values = sweep_root(raw), expand(raw), seed_list(raw, seeds)
     search = SearchSpec.from_raw(raw.get("search"), raw.get("sweep") or {}) if raw.get("search") else None
+    check_settings(raw, points, search, root, seed_values)
     validate(search.expand(points) if search else points, seed_values, root)  # every run, before training any
     launch = launch or LaunchOptions()
     if search:
@@ -88,6 +89,15 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, ou
     if raw.get("report") and summary:
         write_report(raw["report"], root, summary, raw)
     return summary
+
+
+def check_settings(raw: dict, points: list[Point], search: SearchSpec | None, root: Path, seeds: list[int]) -> None:
+    """The settings read only after runs train (the report's name, the search's split, key and values), checked
+    before any run trains; `statetrack reproduce --dry-run` runs this too."""
+    if raw.get("report") is not None:
+        REPORTS.lookup(raw["report"])
+    if search:
+        search.check_runs(points, lambda point: point.config(root, seeds[0]))
 
 
 def collect_runs(points: list[Point], seeds: list[int], root: Path, failed=()) -> tuple[dict, list]:
