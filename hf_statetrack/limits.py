@@ -39,7 +39,7 @@ def limit(name: str) -> int:
     value = os.environ.get(variable)
     if value is None:
         return default
-    if not value.strip().isdigit():
+    if not value.strip().isdecimal() or not value.isascii():  # isdigit() also passes "²", which int() refuses
         raise StateTrackError(f"{variable} must be a whole number, got {value!r}")
     return int(value)
 

@@ -37,6 +37,13 @@ def test_huge_groups_name_the_override(spec):
         parse_group(spec)
 
 
+@pytest.mark.parametrize("value", ["abc", "\u00b2", "-5", "", "1.5"])
+def test_a_limit_that_is_not_a_whole_number_is_one_line(monkeypatch, value):
+    monkeypatch.setenv("HF_STATETRACK_MAX_LENGTH", value)
+    with pytest.raises(StateTrackError, match="HF_STATETRACK_MAX_LENGTH must be a whole number"):
+        hf_statetrack.load_dataset("Z2", train_length=4, num_train=4, num_test=4)
+
+
 def test_the_limits_follow_their_environment_variables(monkeypatch):
     monkeypatch.setenv("HF_STATETRACK_MAX_GROUP_ORDER", "10")
     assert parse_group("Z10").order == 10
