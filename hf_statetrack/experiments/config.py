@@ -64,6 +64,7 @@ FORMATS = ("auto", "token", "text")
 PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16, target_modules: all-linear}",
                     "dtype": "auto (as saved), float32 (default), bfloat16 or float16"}
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+DERIVED_KNOBS = {"vocab_size": "its symbols and the pad", "num_labels": "its label vocabulary"}
 _CHECKED: dict = {}  # ModelSection.check_builds: models already built and run once in this process
 
 
@@ -90,6 +91,13 @@ class ModelSection:
         if sum(x is not None for x in (section.preset, section.architecture, section.pretrained)) != 1:
             raise StateTrackError("model needs exactly one of 'preset' or 'architecture' (train from scratch) "
                                   "or 'pretrained' (fine-tune)")
+        for key in ("preset", "architecture", "pretrained"):
+            value = getattr(section, key)
+            if value is not None and not isinstance(value, str):
+                raise StateTrackError(f"model.{key} must be a name or a path, got {type(value).__name__} {value!r}")
+        for key in DERIVED_KNOBS:
+            if key in section.knobs:
+                raise StateTrackError(f"model.{key} is set from the task ({DERIVED_KNOBS[key]}); drop it")
         if section.pretrained is not None:
             check_pretrained_knobs(section.knobs)
         else:

@@ -180,8 +180,10 @@ def architecture_config(model_type: str, *, vocab_size: int, num_labels: int, dr
     fields = backbone_fields(model_type, vocab_size, **knobs)
     try:
         backbone = AutoConfig.for_model(**fields)
-    except (ValueError, TypeError, AttributeError, StrictDataclassError) as err:
-        raise StateTrackError(f"architecture {model_type!r}: {' '.join(str(err).split())}") from None
+    except Exception as err:  # a config's own checks raise anything on user values (0 heads: ZeroDivisionError)
+        known = isinstance(err, (ValueError, TypeError, StrictDataclassError))
+        raise StateTrackError(f"architecture {model_type!r}: {' '.join(str(err).split()) if known else summary(err)}"
+                              ) from None
     try:
         check_sequence_model(model_type, backbone)
     except StateTrackError:

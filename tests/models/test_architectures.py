@@ -174,6 +174,17 @@ def test_experiment_schema_takes_exactly_one_model_source(model, message):
         from_dict({"task": {"name": "S3", "train_length": 4, "num_train": 10, "num_test": 5}, "model": model})
 
 
+@pytest.mark.parametrize("model, message", [
+    ({"pretrained": 5}, "model.pretrained must be a name or a path, got int 5"),
+    ({"architecture": "llama", "vocab_size": 0}, "model.vocab_size is set from the task"),
+    ({"architecture": "llama", "num_attention_heads": 0}, "architecture 'llama': ZeroDivisionError"),
+])
+def test_model_values_of_the_wrong_kind_are_one_line(model, message):
+    """Issue 28: these were a silent acceptance, a TypeError and a ZeroDivisionError."""
+    with pytest.raises(StateTrackError, match=message):
+        from_dict({"task": {"name": "S3", "train_length": 4, "num_train": 10, "num_test": 5}, "model": model})
+
+
 def test_an_architecture_trains_through_the_cli(tmp_path):
     config = {**PIPELINE_TINY, "model": {"architecture": "qwen3_next", "num_layers": 1, "hidden_size": 16}}
     assert main(["train", str(write_config(tmp_path, config))]) == 0
