@@ -181,9 +181,9 @@ def architecture_config(model_type: str, *, vocab_size: int, num_labels: int, dr
     try:
         backbone = AutoConfig.for_model(**fields)
     except Exception as err:  # a config's own checks raise anything on user values (0 heads: ZeroDivisionError)
-        known = isinstance(err, (ValueError, TypeError, StrictDataclassError))
-        raise StateTrackError(f"architecture {model_type!r}: {' '.join(str(err).split()) if known else summary(err)}"
-                              ) from None
+        text = " ".join(str(err).split()) if isinstance(err, (ValueError, TypeError, StrictDataclassError)) else \
+            summary(err)  # the config's own messages say enough; others need their type (ZeroDivisionError)
+        raise StateTrackError(f"architecture {model_type!r}: {text}") from None
     try:
         check_sequence_model(model_type, backbone)
     except StateTrackError:

@@ -113,7 +113,9 @@ def check_task_params(task_cls: type, name: str, params: dict, fixed: Collection
                               f"{', '.join(accepted) or '(none)'}")
     annotations = {k: p.annotation for k, p in inspect.signature(task_cls.__init__).parameters.items()}
     for key, value in params.items():
-        check_param_type(name, key, value, str(annotations.get(key, "")))
+        annotation = annotations.get(key, "")  # a string under `from __future__ import annotations`, else a type
+        check_param_type(name, key, value, annotation if isinstance(annotation, str) else
+                         getattr(annotation, "__name__", str(annotation)))
 
 
 def check_param_type(task: str, key: str, value, annotation: str) -> None:
