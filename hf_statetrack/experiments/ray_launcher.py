@@ -11,6 +11,8 @@ path (the trials work in the driver's working directory).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import ray
@@ -57,6 +59,7 @@ def start_ray(address: str | None) -> None:
     if ray.is_initialized():  # a second sweep in this process, or the caller's own ray.init
         return
     check_address(address)  # Ray retries an address nobody answers forever
+    ours = signal.getsignal(signal.SIGTERM)  # ray.init installs its own (exit 1 with a dump); keep the CLI's
     try:
         if address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
             ray.init(address=address, log_to_driver=False)
@@ -66,6 +69,9 @@ def start_ray(address: str | None) -> None:
         ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")  # loopback
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
         raise connect_error(address, err) from None
+    finally:
+        if threading.current_thread() is threading.main_thread() and ours is not None:
+            signal.signal(signal.SIGTERM, ours)
 
 
 def trial_threads(jobs: list, options, config_threads) -> threads.Choice:

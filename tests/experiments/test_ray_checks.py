@@ -2,6 +2,7 @@
 (Ray itself leaves such trials pending, and retries such addresses, forever)."""
 
 import doctest
+import signal
 import socket
 import time
 
@@ -51,6 +52,40 @@ def test_ray_init_failure_is_one_line_with_the_fix():
     err = connect_error("auto", ConnectionError("Could not find any running Ray instance.\nPlease specify ..."))
     assert str(err) == ("cannot start or join Ray at auto: Could not find any running Ray instance.; start one with "
                         "`ray start --head`, or drop --address to run Ray inside this process")
+
+
+@pytest.fixture
+def fresh_ray():
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("Ray is already running in this process")
+    yield ray
+    ray.shutdown()
+
+
+def test_auto_without_a_cluster_is_one_line(fresh_ray, monkeypatch):
+    from hf_statetrack.experiments.ray_launcher import start_ray
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(StateTrackError, match="cannot start or join Ray at auto: .*ray start --head") as err:
+        start_ray("auto")
+    assert "\n" not in str(err.value)
+
+
+def test_starting_ray_keeps_the_cli_s_sigterm_handler(fresh_ray):
+    """ray.init installs its own SIGTERM handler (exit 1 with Ray's dump); the CLI's turns SIGTERM into the
+    Ctrl-C path, as under the local launcher."""
+    from hf_statetrack.experiments.ray_launcher import start_ray
+
+    def ours(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        start_ray(None)
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_module_doctests():
