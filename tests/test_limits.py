@@ -107,7 +107,7 @@ def test_python_api_wrong_types_raise_our_error(call, message):
     ("programs", "num_variables=true", "parameter num_variables must be a whole number, got bool True"),
     ("dn", f"n={10**12}", "task dn: parameter n 1000000000000 is above the limit 10000"),
     ("bounded_dyck", f"m={10**12}", "HF_STATETRACK_MAX_PARAMETER=1000000000000"),
-    ("flip_flop", "p=.nan", "task flip_flop: parameter p must be a finite number, got float nan"),
+    ("flip_flop", "p=.nan", "must be a number in [0, 1), got nan"),
     ("chess_pieces", "query=no", "quote the word to keep it"),
 ], ids=["float_for_int", "bool_for_int", "dn_huge", "bounded_dyck_huge", "nan", "yaml_bool"])
 def test_task_parameters_are_checked_against_their_types_and_the_limit(tmp_path, capsys, task, param, message):

@@ -15,8 +15,6 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import StateTrackError
-from ..limits import check_limit
-from ..yaml_loader import bool_hint
 
 IGNORE = -100  # label of positions that are not scored (the ignore_index of torch losses)
 
@@ -111,27 +109,3 @@ def check_task_params(task_cls: type, name: str, params: dict, fixed: Collection
     if unknown:
         raise StateTrackError(f"task {name} has no parameter {unknown[0]!r}; its parameters are: "
                               f"{', '.join(accepted) or '(none)'}")
-    annotations = {k: p.annotation for k, p in inspect.signature(task_cls.__init__).parameters.items()}
-    for key, value in params.items():
-        annotation = annotations.get(key, "")  # a string under `from __future__ import annotations`, else a type
-        check_param_type(name, key, value, annotation if isinstance(annotation, str) else
-                         getattr(annotation, "__name__", str(annotation)))
-
-
-def check_param_type(task: str, key: str, value, annotation: str) -> None:
-    """A parameter's value against its annotation (``int``, ``float``, ``str``, ``int | None``; others are the
-    task's to check): ``--param modulus=2.5`` fails here, not in numpy. Whole numbers are sizes or counts, so
-    they are bounded like lengths (`limits`): ``dn`` with n=10**12 would allocate terabytes."""
-    kinds = {part.strip() for part in annotation.split("|")}
-    if value is None and "None" in kinds:
-        return
-    got = f"got {type(value).__name__} {value!r}{bool_hint(value) if 'str' in kinds else ''}"
-    if kinds <= {"int", "None"} and "int" in kinds:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise StateTrackError(f"task {task}: parameter {key} must be a whole number, {got}")
-        check_limit("parameter", int(value), f"task {task}: parameter {key}")
-    elif kinds <= {"float", "None"} and "float" in kinds:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
-            raise StateTrackError(f"task {task}: parameter {key} must be a finite number, {got}")
-    elif kinds <= {"str", "None"} and "str" in kinds and not isinstance(value, str):
-        raise StateTrackError(f"task {task}: parameter {key} must be a string, {got}")
