@@ -22,7 +22,6 @@ import yaml
 
 from .errors import StateTrackError
 
-
 SCALARS = (str, int, float, bool, type(None))
 # What safe YAML builds beyond plain values, and how to write the value instead.
 NOT_PLAIN = {set: "a set (!!set); write a list instead, e.g. [x, y]",

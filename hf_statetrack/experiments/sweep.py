@@ -22,15 +22,22 @@ length bins, see `plots`), all from the runs' folders, so the launcher changes n
 from __future__ import annotations
 
 import itertools
-import json
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from ..plots import palette, plot_by_length
-from ..results import (Results, atomic_write, binning_note, longest_headers, metric_cells, metric_header, strict_json,
-                       table)
+from ..results import (
+    Results,
+    atomic_write,
+    binning_note,
+    longest_headers,
+    metric_cells,
+    metric_header,
+    strict_json,
+    table,
+)
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override

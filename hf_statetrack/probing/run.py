@@ -39,8 +39,14 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, PreTrainedModel, set_seed
 
-from ..checkpoints import (check_checkpoint_positions, default_output_dir, load_causal_lm, load_tokenizer,
-                           statetrack_metadata, symbol_maps)
+from ..checkpoints import (
+    check_checkpoint_positions,
+    default_output_dir,
+    load_causal_lm,
+    load_tokenizer,
+    statetrack_metadata,
+    symbol_maps,
+)
 from ..data import load_dataset
 from ..data.params import GenerationParams
 from ..errors import StateTrackError

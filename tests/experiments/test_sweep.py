@@ -194,7 +194,8 @@ SEARCH = {"min": "model.num_layers", "values": [1, 2]}
 
 
 @pytest.mark.parametrize("extra, message", [
-    ({"search": {**SEARCH, "split": "tst"}}, "search.split 'tst' is not a split of run Z2-lstm-L1-H8; did you mean 'test'"),
+    ({"search": {**SEARCH, "split": "tst"}},
+     "search.split 'tst' is not a split of run Z2-lstm-L1-H8; did you mean 'test'"),
     ({"search": {**SEARCH, "by": "task.train_lenght"}}, "search.by 'task.train_lenght' is not a key of run"),
     ({"search": {**SEARCH, "values": [1, "two"]}}, "search.values must be numbers tried in order"),
     ({"search": SEARCH, "report": "illusion_of_stat"}, "unknown report 'illusion_of_stat'; did you mean"),
