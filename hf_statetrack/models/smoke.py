@@ -50,7 +50,7 @@ def smoke_test(build: Callable[[], torch.nn.Module], what: str, fix: str, *, voc
     if not forward or size > FORWARD_BUDGET:
         return size
     try:
-        with torch.random.fork_rng(), torch.no_grad():  # the caller's seed draws the real weights later
+        with torch.random.fork_rng(devices=[]), torch.no_grad():  # the seed draws the real weights later; no CUDA
             model = build().eval()
             input_ids = torch.arange(16).reshape(2, 8) % vocab_size  # (B, T)
             logits = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits  # (B, T, labels)
