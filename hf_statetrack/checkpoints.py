@@ -47,6 +47,46 @@ def load_model_config(path: str):
         raise describe_failure(path, err) from None
 
 
+def position_limit(path: str) -> int | None:
+    """The positions a statetrack token checkpoint can read: the rows of a learned position table (GPT-2's
+    wpe, BERT's position_embeddings), None where positions are computed (RoPE, recurrences). Built on the meta
+    device from the config: no weights are read."""
+    from transformers import AutoModelForTokenClassification
+
+    config = load_model_config(path)
+    configs = [config, *([config.backbone_config()] if hasattr(config, "backbone_config") else [])]
+    sizes = {getattr(c, k, None) for c in configs for k in ("n_positions", "max_position_embeddings")} - {None}
+    if not sizes:
+        return None
+    with torch.device("meta"):
+        model = AutoModelForTokenClassification.from_config(config)
+    tables = [m.num_embeddings for m in model.modules()
+              if isinstance(m, torch.nn.Embedding) and m.num_embeddings in sizes]
+    return min(tables) if tables else None
+
+
+def longest_row(task, lengths: list[tuple[int, int]]) -> int:
+    """Positions of the widest row at the longest length (rows of some tasks add output positions)."""
+    hi = max(h for _, h in lengths)
+    support = task.length_support(hi, hi)
+    if not len(support):
+        return hi
+    return int(task.sample(np.random.default_rng(0), support[:1]).seq_lens.max())
+
+
+def check_checkpoint_positions(path: str, task, lengths: list, what: str) -> None:
+    """Before any data: every test row fits the checkpoint's learned positions (else an IndexError mid-run)."""
+    limit = position_limit(path)
+    if limit is None:
+        return
+    ranges = [(x, x) if isinstance(x, int) else tuple(x) for x in lengths]
+    width = longest_row(task, ranges)
+    if width > limit:
+        raise StateTrackError(f"{what}: {path} reads at most {limit} positions (a learned position table), but "
+                              f"rows at length {max(h for _, h in ranges)} have {width}; shorten the lengths to "
+                              f"fit {limit} positions")
+
+
 def statetrack_metadata(path: str) -> dict | None:
     """What `statetrack train` stored in a checkpoint's config (None for any other checkpoint)."""
     return getattr(load_model_config(path), "statetrack", None) or None

@@ -3,6 +3,9 @@
     group order    5040 (|S7|)      HF_STATETRACK_MAX_GROUP_ORDER   a Cayley table is order^2 entries
     length         100000           HF_STATETRACK_MAX_LENGTH        one row's length (a test length, too)
     rows           100000000        HF_STATETRACK_MAX_ROWS          rows of one split
+    parameter      10000            HF_STATETRACK_MAX_PARAMETER     a task's whole-number parameter (a depth,
+                                                                    a count of states, variables or boxes)
+    shots          1000             HF_STATETRACK_MAX_SHOTS         solved rows before each in-context query
 
 Without them a typo (``S99999999``, ``num_train=10**12``, a length of 10^9) hangs or fills the memory
 instead of failing. The message names the variable, e.g.
@@ -26,6 +29,8 @@ LIMITS = {  # name -> (environment variable, default, what it bounds)
     "group_order": ("HF_STATETRACK_MAX_GROUP_ORDER", 5040, "a group's order"),
     "length": ("HF_STATETRACK_MAX_LENGTH", 100_000, "a row's length"),
     "rows": ("HF_STATETRACK_MAX_ROWS", 100_000_000, "the rows of one split"),
+    "parameter": ("HF_STATETRACK_MAX_PARAMETER", 10_000, "a task's whole-number parameter"),
+    "shots": ("HF_STATETRACK_MAX_SHOTS", 1000, "the solved rows before each in-context query"),
 }
 
 
@@ -34,7 +39,7 @@ def limit(name: str) -> int:
     value = os.environ.get(variable)
     if value is None:
         return default
-    if not value.strip().isdigit():
+    if not value.strip().isdecimal() or not value.isascii():  # isdigit() also passes "²", which int() refuses
         raise StateTrackError(f"{variable} must be a whole number, got {value!r}")
     return int(value)
 

@@ -36,6 +36,8 @@ class Registry:
         return name in self._entries
 
     def lookup(self, name: str) -> Callable[..., Any]:
+        if not isinstance(name, str):  # `name: 5` or `name: [S3]` from YAML: say so, not "unhashable type"
+            raise StateTrackError(f"a {self.kind} name must be a string, got {type(name).__name__} {name!r}")
         if name in self._entries:
             return self._entries[name]
         for resolve in self._resolvers:

@@ -105,8 +105,22 @@ class Results:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / f"{self.stem}.md", splits_markdown(self) if markdown is None else markdown)
         (plot or plot_splits)(self, out)
-        atomic_write(out / f"{self.stem}.json", json.dumps(self.to_dict(), indent=2, default=str))
+        atomic_write(out / f"{self.stem}.json", strict_json(self.to_dict()))
         return out
+
+
+def strict_json(data) -> str:
+    """JSON that every parser reads: a NaN or infinite number (a diverged loss) is written as null."""
+    def finite(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(v) for v in value]
+        return value
+
+    return json.dumps(finite(data), indent=2, default=str, allow_nan=False)
 
 
 def check_results_folder(folder: Path, kind: str) -> None:

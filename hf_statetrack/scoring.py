@@ -196,6 +196,8 @@ def _row_lengths(s: _Scores, lengths) -> np.ndarray:
         raise StateTrackError(f"lengths must be one integer per row ({num_rows} rows), got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.integer):
         raise StateTrackError(f"lengths must be one integer per row ({num_rows} rows), got dtype {arr.dtype}")
+    if num_rows and arr.min() < 0:
+        raise StateTrackError(f"lengths must be >= 0, got {arr.min()} in row {int(arr.argmin())}")
     return arr[s.kept]
 
 

@@ -1,19 +1,32 @@
 """YAML as experiments and ``--set`` / ``--param`` values are written: safe loading, ``3e-4`` read as a float
-(YAML 1.1 insists on ``3.0e-4``), and one-line errors. Light (no torch), so the CLI can parse values before
-anything heavy loads.
+(YAML 1.1 insists on ``3.0e-4``), merge keys (``<<: *base``), and one-line errors. Only plain values come
+out (mappings with scalar keys, lists, strings, numbers, booleans, null): a ``!!set``, a date or a list used
+as a key is refused here, so no later check meets a type it does not know. Light (no torch), so the CLI can
+parse values before anything heavy loads.
 
 >>> parse_yaml("lr: 3e-4")
 {'lr': 0.0003}
+>>> parse_yaml("a: !!set {x}")
+Traceback (most recent call last):
+...
+hf_statetrack.errors.StateTrackError: the value: a is a set (!!set); write a list instead, e.g. [x, y]
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 import yaml
 
 from .errors import StateTrackError
+
+SCALARS = (str, int, float, bool, type(None))
+# What safe YAML builds beyond plain values, and how to write the value instead.
+NOT_PLAIN = {set: "a set (!!set); write a list instead, e.g. [x, y]",
+             datetime.date: "a date; quote it to keep it as text, e.g. '2024-01-31'",
+             bytes: "binary data (!!binary); write a string", tuple: "a list of pairs (!!omap); write a mapping"}
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -23,7 +36,13 @@ class YamlLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base`: this mapping's own keys may override the merged ones
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, SCALARS):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a plain value (a name or a number), got {type(key).__name__} "
+                    f"{key!r}", key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice in one mapping; keep one (merge their values)",
@@ -42,11 +61,33 @@ YamlLoader.add_implicit_resolver(
 def parse_yaml(text: str, what: str = "the value"):
     """Parse YAML text; malformed text is one line naming `what` and the place."""
     try:
-        return yaml.load(text, Loader=YamlLoader)
+        value = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise StateTrackError(f"{what} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    check_plain(value, what)
+    return value
+
+
+def check_plain(value, what: str, where: str = "") -> None:
+    """Refuse, naming the dotted place, any value that is not a mapping, list, string, number, bool or null."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_plain(item, what, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_plain(item, what, f"{where}[{i}]")
+    elif not isinstance(value, SCALARS):
+        kind = next((text for t, text in NOT_PLAIN.items() if isinstance(value, t)), type(value).__name__)
+        raise StateTrackError(f"{what}: {where or 'the value'} is {kind}")
+
+
+def bool_hint(value) -> str:
+    """`save_strategy: no` reaches us as False: say how to keep the word."""
+    if isinstance(value, bool):
+        return " (YAML reads unquoted yes/no/on/off as true/false; quote the word to keep it, e.g. 'no')"
+    return ""
 
 
 def read_yaml(path: str | Path) -> dict:

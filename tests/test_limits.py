@@ -37,6 +37,13 @@ def test_huge_groups_name_the_override(spec):
         parse_group(spec)
 
 
+@pytest.mark.parametrize("value", ["abc", "\u00b2", "-5", "", "1.5"])
+def test_a_limit_that_is_not_a_whole_number_is_one_line(monkeypatch, value):
+    monkeypatch.setenv("HF_STATETRACK_MAX_LENGTH", value)
+    with pytest.raises(StateTrackError, match="HF_STATETRACK_MAX_LENGTH must be a whole number"):
+        hf_statetrack.load_dataset("Z2", train_length=4, num_train=4, num_test=4)
+
+
 def test_the_limits_follow_their_environment_variables(monkeypatch):
     monkeypatch.setenv("HF_STATETRACK_MAX_GROUP_ORDER", "10")
     assert parse_group("Z10").order == 10
@@ -100,3 +107,43 @@ def test_unwritable_folders_are_refused_before_any_work(tmp_path, capsys):
 def test_python_api_wrong_types_raise_our_error(call, message):
     with pytest.raises(StateTrackError, match=message):
         call()
+
+
+@pytest.mark.parametrize("task,param,message", [
+    ("programs", "modulus=2.5", "task programs: parameter modulus must be a whole number, got float 2.5"),
+    ("programs", "num_variables=true", "parameter num_variables must be a whole number, got bool True"),
+    ("dn", f"n={10**12}", "task dn: parameter n 1000000000000 is above the limit 10000"),
+    ("bounded_dyck", f"m={10**12}", "HF_STATETRACK_MAX_PARAMETER=1000000000000"),
+    ("flip_flop", "p=.nan", "must be a number in [0, 1), got nan"),
+    ("chess_pieces", "query=no", "quote the word to keep it"),
+], ids=["float_for_int", "bool_for_int", "dn_huge", "bounded_dyck_huge", "nan", "yaml_bool"])
+def test_task_parameters_are_checked_against_their_types_and_the_limit(tmp_path, capsys, task, param, message):
+    """Issue 28: these reached numpy (TypeError) or allocated terabytes; the task-parameter schema refuses them."""
+    argv = ["generate", task, "--train-length", "4", "--num-train", "8", "--num-test", "2", "--param", param,
+            "--out", str(tmp_path / "out")]
+    assert message in one_line(capsys, argv)
+    assert not any(tmp_path.iterdir())
+
+
+def test_shots_are_bounded_and_a_nan_threshold_refused(tmp_path, capsys):
+    base = ["--model", str(tmp_path / "m"), "--task", "S3", "--test-length", "4", "--output-dir", str(tmp_path / "o")]
+    assert "--threshold must be a number in (0, 1], got nan" in one_line(capsys, ["eval", *base, "--threshold", "nan"])
+    export = ["lm-eval", "export", str(tmp_path / "x"), "--tasks", "S3", "--test-length", "4"]
+    assert "--shots 100000 is above the limit 1000" in one_line(capsys, [*export, "--shots", "100000"])
+
+
+def test_eval_and_probe_beyond_a_checkpoint_s_positions_fail_before_any_data(tmp_path, capsys):
+    """A GPT-2 preset with 8 learned positions, asked for rows of 12: an IndexError mid-run before."""
+    from hf_statetrack.experiments.config import from_dict
+    from hf_statetrack.experiments.run import run_experiment
+
+    run_experiment(from_dict({
+        "output_dir": str(tmp_path / "gpt2"), "task": {"name": "S3", "train_length": 4, "num_train": 32, "num_test": 8},
+        "model": {"preset": "gpt2", "num_layers": 1, "hidden_size": 16, "n_positions": 8},
+        "training": {"num_train_epochs": 1, "disable_tqdm": True}}))
+    capsys.readouterr()  # the run's own warnings
+    common = ["--model", str(tmp_path / "gpt2"), "--task", "S3"]
+    err = one_line(capsys, ["eval", *common, "--test-length", "4,12", "--num-test", "8"])
+    assert "reads at most 8 positions (a learned position table), but rows at length 12 have 12" in err
+    err = one_line(capsys, ["probe", *common, "--train-length", "2-12", "--num-train", "20", "--num-test", "8"])
+    assert "probe: " in err and "reads at most 8 positions" in err

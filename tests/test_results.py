@@ -21,6 +21,21 @@ for i in range(10**6):
 """
 
 
+def test_results_json_is_strict_json_a_diverged_loss_is_null(tmp_path):
+    """Python's json wrote NaN / Infinity, which strict parsers (jq, JavaScript, Go) refuse."""
+    from hf_statetrack.results import Results
+
+    record = Results(kind="eval", title="t", description="d", task={"name": "S5"}, model="m", seed=0, threshold=0.9,
+                     train={"loss": float("nan"), "grad": float("inf"), "steps": 3})
+    record.write(tmp_path, markdown="", plot=lambda results, folder: None)
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    data = json.loads((tmp_path / "results.json").read_text(), parse_constant=refuse)
+    assert data["train"] == {"loss": None, "grad": None, "steps": 3}
+
+
 def test_a_killed_writer_leaves_whole_files(tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     assert writer.stdout.readline() == "ready\n"

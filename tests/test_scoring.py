@@ -199,6 +199,8 @@ def test_bad_lengths():
         compute_metrics(PREDS, REFS, lengths=[1, 2])
     with pytest.raises(StateTrackError, match="got dtype float64"):
         accuracy_by_length(PREDS, REFS, lengths=[1.0, 2.0, 3.0])
+    with pytest.raises(StateTrackError, match="lengths must be >= 0, got -4 in row 1"):  # was scored as length -4
+        compute_metrics(PREDS, REFS, lengths=[1, -4, 3])
 
 
 # ----------------------------------------------------------------------------- random vs a plain loop

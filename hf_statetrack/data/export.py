@@ -66,6 +66,9 @@ def check_request(out_dir: Path, configs: dict, overwrite: bool) -> Path:
         if not isinstance(params, GenerationParams):
             raise StateTrackError(f"config {name!r}: expected GenerationParams.resolve(...), "
                                   f"got {type(params).__name__}")
+        if not (params.num_train or params.num_validation or params.num_test):  # datasets cannot load it
+            raise StateTrackError(f"config {name!r} has no rows (num_train, num_validation and num_test are all "
+                                  f"0); ask for at least one split's rows")
     out_dir = output_folder(out_dir, "--out")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise StateTrackError(f"{out_dir} already exists and is not empty; pass --overwrite (overwrite=True) "

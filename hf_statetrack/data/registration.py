@@ -9,6 +9,7 @@ warn once at import and ``hf_statetrack.load_dataset`` keeps working (it uses th
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 from pathlib import Path
@@ -28,8 +29,38 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def generator_files(root: Path = PACKAGE) -> list[Path]:
-    """Every file rows depend on: the tasks (with their subfolders) and the data layer."""
-    return sorted(p for folder in ("tasks", "data") for p in (root / folder).rglob("*.py"))
+    """Every file rows depend on: the tasks (with their subfolders), the data layer, the package's __init__
+    (it runs before any row), and every module of the package these import, directly or not (read from their
+    import statements, so a module that shapes rows from elsewhere, such as text/render.py writing the text
+    columns, is part of the key without a list)."""
+    todo = [root / "__init__.py", *(p for folder in ("tasks", "data") for p in (root / folder).rglob("*.py"))]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo += imported_files(root, path)
+    return sorted(seen)
+
+
+def imported_files(root: Path, path: Path) -> list[Path]:
+    """The package's files that `path` imports (at the top or inside functions), relative or absolute."""
+    package = ["hf_statetrack", *path.relative_to(root).parent.parts]
+    found = []
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = [*base, *(node.module or "").split(".")] if node.module else base
+            candidates = [module, *([*module, alias.name] for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name.split(".") for alias in node.names]
+        else:
+            continue
+        for parts in candidates:
+            if parts[:1] == ["hf_statetrack"]:
+                target = root.joinpath(*parts[1:])
+                found += [f for f in (target.with_suffix(".py"), target / "__init__.py") if f.is_file()]
+    return found
 
 
 @functools.cache

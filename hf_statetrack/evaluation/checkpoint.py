@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, Trainer, TrainingArguments
 
-from ..checkpoints import remap, symbol_maps
+from ..checkpoints import check_checkpoint_positions, remap, symbol_maps
 from ..data import load_dataset
 from ..data.params import parse_length
 from ..results import Results
@@ -51,6 +51,7 @@ def evaluate_checkpoint(model_path: str, task_name: str, test_lengths: list, *, 
     task = get_task(task_name, **task_params)
     task_params = task.params
     token_map, label_map = symbol_maps(meta, task)
+    check_checkpoint_positions(model_path, task, test_lengths, "eval")
     model = AutoModelForTokenClassification.from_pretrained(model_path)
     with tempfile.TemporaryDirectory() as scratch:
         args = TrainingArguments(output_dir=scratch, per_device_eval_batch_size=batch_size, report_to="none",

@@ -20,9 +20,11 @@ import typing
 import numpy as np
 from transformers import TrainingArguments
 
+from ..checkpoints import longest_row
 from ..errors import StateTrackError
 from ..intervals import rows_needed
 from ..length_bins import Binning, edge_bins
+from ..yaml_loader import bool_hint
 
 SIMPLE_TYPES = (bool, int, float, str, type(None))
 TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "null"}
@@ -37,10 +39,10 @@ def check_flag(value, what: str) -> bool:
 
 
 def check_number(value, what: str, lo: float, hi: float, lo_open: bool = True) -> float:
-    """A real number in (lo, hi] (or [lo, hi] with lo_open=False); booleans and strings are refused."""
+    """A real number in (lo, hi] (or [lo, hi] with lo_open=False); booleans, strings, NaN and inf are refused."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise StateTrackError(f"{what} must be a number, got {value!r}")
-    if value < lo or (lo_open and value == lo) or value > hi:
+    if not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
         raise StateTrackError(f"{what} must be in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
     return value
 
@@ -77,7 +79,10 @@ def check_training_values(training: dict) -> None:
         if allowed is not None and not fits(value, allowed):
             shown = [t for t in TYPE_NAMES if t in allowed and not (t is int and float in allowed)]  # a number
             names = " or ".join(TYPE_NAMES[t] for t in shown)
-            raise StateTrackError(f"training.{key} must be {names}, got {value!r}")
+            hint = bool_hint(value) if str in allowed else ""
+            raise StateTrackError(f"training.{key} must be {names}, got {value!r}{hint}")
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes every range check below
+            raise StateTrackError(f"training.{key} must be a finite number, got {value!r}")
     for key in POSITIVE_TRAINING:
         if key in training and training[key] < 1:
             raise StateTrackError(f"training.{key} must be >= 1, got {training[key]!r}")
@@ -108,15 +113,6 @@ def check_report_to(report_to) -> None:
         if name not in available:
             raise StateTrackError(f"training.report_to: {name} is not installed; pip install {name}, or set "
                                   f"report_to: none")
-
-
-def longest_row(task, lengths: list[tuple[int, int]]) -> int:
-    """Positions of the widest row at the longest length (rows of some tasks add output positions)."""
-    hi = max(h for _, h in lengths)
-    support = task.length_support(hi, hi)
-    if not len(support):
-        return hi
-    return int(task.sample(np.random.default_rng(0), support[:1]).seq_lens.max())
 
 
 def check_positions(model_config, task, lengths: list[tuple[int, int]], preset: str) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,8 @@ FORMATS = ("auto", "token", "text")
 PRETRAINED_KNOBS = {"lora": "peft.LoraConfig fields, e.g. {r: 8, lora_alpha: 16, target_modules: all-linear}",
                     "dtype": "auto (as saved), float32 (default), bfloat16 or float16"}
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+DERIVED_KNOBS = {"vocab_size": "its symbols and the pad", "num_labels": "its label vocabulary"}
+_CHECKED: dict = {}  # ModelSection.check_builds: models already built and run once in this process
 
 
 def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
@@ -89,11 +92,31 @@ class ModelSection:
         if sum(x is not None for x in (section.preset, section.architecture, section.pretrained)) != 1:
             raise StateTrackError("model needs exactly one of 'preset' or 'architecture' (train from scratch) "
                                   "or 'pretrained' (fine-tune)")
+        for key in ("preset", "architecture", "pretrained"):
+            value = getattr(section, key)
+            if value is not None and not isinstance(value, str):
+                raise StateTrackError(f"model.{key} must be a name or a path, got {type(value).__name__} {value!r}")
+        for key in DERIVED_KNOBS:
+            if key in section.knobs:
+                raise StateTrackError(f"model.{key} is set from the task ({DERIVED_KNOBS[key]}); drop it")
         if section.pretrained is not None:
             check_pretrained_knobs(section.knobs)
         else:
             section.build_config(vocab_size=2, num_labels=2)  # unknown knobs and impossible sizes fail here
         return section
+
+    def check_builds(self, *, vocab_size: int, num_labels: int):
+        """`build_config`, then the model built and run once: whatever its init or first forward refuses fails
+        here, before any data is generated (`models.smoke`). Returns the config."""
+        from ..models import check_architecture, check_preset
+
+        key = json.dumps([self.preset, self.architecture, self.knobs, vocab_size, num_labels], sort_keys=True,
+                         default=str)
+        if key not in _CHECKED:  # a sweep checks hundreds of runs that share a few models
+            check = check_architecture if self.architecture is not None else check_preset
+            _CHECKED[key] = check(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels,
+                                  **self.knobs)
+        return _CHECKED[key]
 
     def build_config(self, *, vocab_size: int, num_labels: int):
         """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture)."""
@@ -206,10 +229,11 @@ class ExperimentConfig:
         lengths = [self.generation_params().train_length, self.generation_params().test_length]
         for spec in self.evaluation.test_lengths or []:
             lengths.append(GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length)
-        if self.model.preset is not None:
+        if not self.model.pretrained:
             task = self.generation_params().task()
-            check_positions(self.model.build_config(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab)),
-                            task, lengths, self.model.preset)
+            config = self.model.check_builds(vocab_size=len(task.vocab) + 1, num_labels=len(task.label_vocab))
+            if self.model.preset is not None:
+                check_positions(config, task, lengths, self.model.preset)
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams.resolve(**self.task)
@@ -220,6 +244,10 @@ class ExperimentConfig:
         for spec in self.evaluation.test_lengths or []:
             ranges[test_label(spec)] = GenerationParams.resolve(**{**self.task, "test_length": spec}).test_length
         return ranges
+
+    def split_names(self) -> list[str]:
+        """The splits a run's results hold: validation (when it has rows), test, one per extra test length."""
+        return ["validation"] * (self.generation_params().num_validation > 0) + list(self.test_ranges())
 
     def sparse_test_warnings(self) -> list[str]:
         """Before training: the test splits too small for bins of evaluation.min_rows rows (see `checks`)."""
@@ -306,7 +334,10 @@ def check_task_section(task: dict) -> dict:
     for key in task:
         if key not in COMMON_TASK_KEYS and key not in task_params:
             raise unknown_key_error("task", key, [*COMMON_TASK_KEYS, *task_params])
-    GenerationParams.resolve(**task)  # lengths, counts and task parameters are checked here
+    params = GenerationParams.resolve(**task)  # lengths, counts and task parameters are checked here
+    for key in ("num_train", "num_test"):  # a run trains on train rows and reports on test rows
+        if getattr(params, key) == 0:
+            raise StateTrackError(f"task.{key} must be >= 1 for an experiment, got 0")
     return task
 
 

@@ -60,6 +60,9 @@ def expand(raw: dict) -> list[Point]:
         for key, value in zip(sweep, values):
             for dotted, setting in (value.items() if is_variant(key) else [(key, value)]):
                 set_dotted(run, dotted, setting)
+        if not isinstance(run.get("model"), dict):
+            raise StateTrackError("the sweep's runs have no model: section; give one in the config (model: {preset: "
+                                  "lstm}) or sweep it (sweep: {model: [{preset: lstm}, ...]})")
         if not isinstance(run.get("task"), dict) or "name" not in run["task"]:
             raise StateTrackError("a sweep value replaced the task section without a name (a mapping replaces the "
                                   "whole section); set single keys as dotted keys, e.g. task.train_length: [2, 8]")
@@ -129,10 +132,7 @@ def validate(points: list[Point], seeds: list[int], root: Path) -> None:
     checked = set()
     for point in points:
         for seed in seeds:
-            cfg = point.config(root, seed)
-            if cfg.generation_params().num_test == 0:
-                raise StateTrackError(f"sweep run {point.name} has num_test 0: the summary needs a test split; set "
-                                      f"task.num_test > 0")
+            cfg = point.config(root, seed)  # the schema refuses num_test 0 (the summary needs a test split)
             key = json.dumps([cfg.task, cfg.evaluation.test_lengths], sort_keys=True, default=str)
             if key in checked:
                 continue

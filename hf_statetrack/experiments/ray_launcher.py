@@ -11,12 +11,15 @@ path (the trials work in the driver's working directory).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import ray
 from ray import tune
 
 from .. import threads
+from .ray_checks import check_address, check_gpus, check_request, connect_error
 
 
 class ProgressCallback(tune.Callback):
@@ -55,12 +58,20 @@ def start_ray(address: str | None) -> None:
     with, so a value the user set wins."""
     if ray.is_initialized():  # a second sweep in this process, or the caller's own ray.init
         return
-    if address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
-        ray.init(address=address, log_to_driver=False)
-        return
-    os.environ.setdefault("RAY_worker_niceness", "0")  # Ray's worker_niceness setting (ray_config_def.h)
-    threads.prepare_openmp()
-    ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")  # loopback, no dashboard
+    check_address(address)  # Ray retries an address nobody answers forever
+    ours = signal.getsignal(signal.SIGTERM)  # ray.init installs its own (exit 1 with a dump); keep the CLI's
+    try:
+        if address:  # a running cluster: "auto" (started on this node by `ray start`) or its address
+            ray.init(address=address, log_to_driver=False)
+            return
+        os.environ.setdefault("RAY_worker_niceness", "0")  # Ray's worker_niceness setting (ray_config_def.h)
+        threads.prepare_openmp()
+        ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")  # loopback
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
+        raise connect_error(address, err) from None
+    finally:
+        if threading.current_thread() is threading.main_thread() and ours is not None:
+            signal.signal(signal.SIGTERM, ours)
 
 
 def trial_threads(jobs: list, options, config_threads) -> threads.Choice:
@@ -81,12 +92,14 @@ def trial_threads(jobs: list, options, config_threads) -> threads.Choice:
 def run_on_ray(jobs: list, options, progress, root: Path, config_threads=None) -> None:
     """`launchers.run_jobs` with ``--launcher ray``: the jobs as trials, `options` a `launchers.LaunchOptions`,
     `config_threads` the config's ``threads:``."""
+    check_gpus(options.gpus_per_run)
     start_ray(options.address)
-    per_trial = trial_threads(jobs, options, config_threads)
-    print(per_trial.line(), flush=True)
     gpus = options.gpus_per_run
     if gpus is None:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
+    check_request([n["Resources"] for n in ray.nodes() if n.get("Alive")], options.cpus_per_run, gpus)
+    per_trial = trial_threads(jobs, options, config_threads)
+    print(per_trial.line(), flush=True)
     trainable = tune.with_resources(tune.with_parameters(run_trial, jobs=jobs, threads=per_trial.threads,
                                                          cwd=os.getcwd()),
                                     {"cpu": options.cpus_per_run, "gpu": gpus})

@@ -20,7 +20,7 @@ from ..registry import did_you_mean
 from .grid import expand, seed_list
 from .launchers import LaunchOptions
 from .search import SearchSpec
-from .sweep import load_sweep, run_sweep, sweep_root
+from .sweep import check_settings, load_sweep, run_sweep, sweep_root
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
 NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
@@ -69,6 +69,7 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     root = sweep_root(raw)
     facts = {point.name: data_facts(point.config(root, seed_values[0])) for point in runs}  # every config is valid
     lines = [f"{point.name} seed {seed}  ({facts[point.name]})" for point in runs for seed in seed_values]
+    check_settings(raw, points, search, root, seed_values)
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"

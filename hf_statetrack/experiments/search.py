@@ -23,7 +23,7 @@ from ..errors import StateTrackError
 from ..files import atomic_write
 from ..plots import figure
 from ..registry import did_you_mean
-from ..results import table
+from ..results import strict_json, table
 from ..scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, flat, is_variant, point_name, stored
@@ -60,6 +60,24 @@ class SearchSpec:
             raise StateTrackError(f"search.min {spec.key!r} is also swept; search it or sweep it, not both")
         spec.by = spec.by or next((k for k in flat(sweep_example(sweep)) if "length" in k), None)
         return spec
+
+    def check_runs(self, points: list[Point], config) -> None:
+        """What is read only after runs train, checked before: numeric values (a minimum is looked for and
+        plotted), the split in every run's results, and `by` a key of every run. `config(point)`: its first run."""
+        for value in self.values:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                raise StateTrackError(f"search.values must be numbers tried in order (the minimum that passes is "
+                                      f"reported), got {value!r}")
+        for point in points:
+            cfg = config(self.at(point, self.values[0]))
+            splits = cfg.split_names()
+            if self.split not in splits:
+                raise StateTrackError(f"search.split {self.split!r} is not a split of run {point.name}; "
+                                      f"{did_you_mean(self.split, splits)}its splits: {', '.join(splits)}")
+            keys = flat(point.raw)
+            if self.by is not None and self.by not in keys:
+                raise StateTrackError(f"search.by {self.by!r} is not a key of run {point.name}; "
+                                      f"{did_you_mean(self.by, keys)}e.g. task.train_length")
 
     def at(self, point: Point, value) -> Point:
         """The grid point with the searched key set to `value`."""
@@ -193,7 +211,7 @@ def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
 
 def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write(root / "search.json", json.dumps(records, indent=2))
+    atomic_write(root / "search.json", strict_json(records))
     atomic_write(root / "search.md", search_markdown(spec, records))
     if spec.by:
         plot_min_by_length(root / "min_depth_by_length.png", spec, records)

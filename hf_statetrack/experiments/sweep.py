@@ -24,7 +24,6 @@ length bins, see `plots`), all from the runs' folders, so the launcher changes n
 from __future__ import annotations
 
 import itertools
-import json
 from functools import partial
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from ..files import atomic_write, resolve
 from ..plots import palette, plot_by_length
-from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, table
+from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
 from ..scoring import SUMMARY_KEYS
 from ..yaml_loader import read_yaml
 from .config import apply_override
@@ -49,7 +48,7 @@ from .grid import (
     validate,
 )
 from .launchers import Job, LaunchOptions, run_jobs
-from .reports import write_report
+from .reports import REPORTS, write_report
 from .search import SearchSpec, collect_search, search_jobs
 
 KEY = ("test", "sequence_accuracy")  # the metric shown in a run's progress line
@@ -75,6 +74,7 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, ou
     raw = load_sweep(path, overrides, output_dir)
     root, points, seed_values = sweep_root(raw), expand(raw), seed_list(raw, seeds)
     search = SearchSpec.from_raw(raw.get("search"), raw.get("sweep") or {}) if raw.get("search") else None
+    check_settings(raw, points, search, root, seed_values)
     validate(search.expand(points) if search else points, seed_values, root)  # every run, before training any
     launch = launch or LaunchOptions()
     if search:
@@ -90,6 +90,15 @@ def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, ou
     if raw.get("report") and summary:
         write_report(raw["report"], root, summary, raw)
     return summary
+
+
+def check_settings(raw: dict, points: list[Point], search: SearchSpec | None, root: Path, seeds: list[int]) -> None:
+    """The settings read only after runs train (the report's name, the search's split, key and values), checked
+    before any run trains; `statetrack reproduce --dry-run` runs this too."""
+    if raw.get("report") is not None:
+        REPORTS.lookup(raw["report"])
+    if search:
+        search.check_runs(points, lambda point: point.config(root, seeds[0]))
 
 
 def collect_runs(points: list[Point], seeds: list[int], root: Path, failed=()) -> tuple[dict, list]:
@@ -112,7 +121,7 @@ def write_summary(root: Path, summary: dict[str, list[Results]], failed: dict[tu
                    "train_runtime_s": [r.train["runtime_s"] for r in runs]} for name, runs in summary.items()}
     for (name, seed), error in failed.items():
         slim.setdefault(name, {"failed": {}})["failed"][f"seed{seed}"] = error
-    atomic_write(root / "summary.json", json.dumps(slim, indent=2))
+    atomic_write(root / "summary.json", strict_json(slim))
     atomic_write(root / "summary.md", summary_markdown(summary, failed))
     plot_tasks(root, summary)
 

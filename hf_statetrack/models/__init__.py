@@ -10,9 +10,10 @@ happens at import).
 """
 
 from . import mamba_tagging, recurrent, selective_scan, stock_heads  # noqa: F401  (registration)
-from .architectures import architecture_config, build_architecture
-from .presets import PRESETS, build_model, list_presets, preset_config
+from .architectures import architecture_config, build_architecture, check_architecture
+from .presets import PRESETS, build_model, check_preset, list_presets, preset_config
 
 selective_scan.install()  # transformers' Mamba gets the fast scan wherever the CUDA kernel is not used
 
-__all__ = ["PRESETS", "architecture_config", "build_architecture", "build_model", "list_presets", "preset_config"]
+__all__ = ["PRESETS", "architecture_config", "build_architecture", "build_model", "check_architecture", "check_preset",
+           "list_presets", "preset_config"]

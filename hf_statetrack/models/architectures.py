@@ -28,8 +28,13 @@ from transformers import CONFIG_MAPPING, MODEL_MAPPING, AutoConfig, PreTrainedCo
 from ..errors import StateTrackError
 from ..registry import Registry
 from .architecture import ArchitectureConfig, ArchitectureForTokenClassification
+from .smoke import FORWARD_BUDGET, smoke_test, summary
 
 HEAD_WIDTH = 16
+# A transformer layer holds about 12 * width^2 parameters, a few small experts some 50 more; a model this many
+# times num_layers * width^2 (and too large to run at config time) is sized by something other than our knobs:
+# Ovis2 at width 32 still carries a 1.5B-parameter language model (measured: up to 10^7 times).
+OUT_OF_REACH = 2000
 # Tried on CPU with these defaults: every one trains (tests/models/test_architectures.py runs a step of each,
 # benchmarks/architectures.py times them); docs/architectures.md's matrix lists them with those that are refused.
 CPU_ARCHITECTURES = (
@@ -142,6 +147,8 @@ def backbone_fields(model_type: str, vocab_size: int, num_layers: int = 2, hidde
 def check_sequence_model(model_type: str, config: PreTrainedConfig) -> None:
     """A tagger needs a base model that maps input_ids (B, T) to hidden states (B, T, H) on its own."""
     base = MODEL_MAPPING[type(config)] if type(config) in MODEL_MAPPING else None
+    if isinstance(base, tuple):  # several base classes (Funnel): AutoModel takes the first
+        base = base[0]
     if base is None:
         raise StateTrackError(f"architecture {model_type!r} has no base model (AutoModel) in transformers; "
                               "it cannot be trained as a token tagger")
@@ -157,16 +164,48 @@ def check_sequence_model(model_type: str, config: PreTrainedConfig) -> None:
                               f"{inputs[0] if inputs else 'no tensor'} first, not input_ids")
 
 
+def check_sizes(model_type: str, num_layers: int = 2, hidden_size: int = 64, dropout: float = 0.0) -> None:
+    """Our own knobs: whole sizes >= 1 (a string or 0 would reach transformers' arithmetic), dropout in [0, 1)."""
+    for name, value in (("num_layers", num_layers), ("hidden_size", hidden_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise StateTrackError(f"architecture {model_type!r}: {name} must be a whole number >= 1, got {value!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise StateTrackError(f"architecture {model_type!r}: dropout must be a number in [0, 1), got {dropout!r}")
+
+
 def architecture_config(model_type: str, *, vocab_size: int, num_labels: int, dropout: float = 0.0,
                         **knobs) -> ArchitectureConfig:
     """The tagger's config; the backbone config is built once here so that bad sizes fail now, in one line."""
+    check_sizes(model_type, dropout=dropout, **{k: v for k, v in knobs.items() if k in ("num_layers", "hidden_size")})
     fields = backbone_fields(model_type, vocab_size, **knobs)
     try:
         backbone = AutoConfig.for_model(**fields)
-    except (ValueError, TypeError, AttributeError, StrictDataclassError) as err:
-        raise StateTrackError(f"architecture {model_type!r}: {' '.join(str(err).split())}") from None
-    check_sequence_model(model_type, backbone)
+    except Exception as err:  # a config's own checks raise anything on user values (0 heads: ZeroDivisionError)
+        text = " ".join(str(err).split()) if isinstance(err, (ValueError, TypeError, StrictDataclassError)) else \
+            summary(err)  # the config's own messages say enough; others need their type (ZeroDivisionError)
+        raise StateTrackError(f"architecture {model_type!r}: {text}") from None
+    try:
+        check_sequence_model(model_type, backbone)
+    except StateTrackError:
+        raise
+    except Exception as err:  # a library the model needs is missing, a class this transformers lacks
+        raise StateTrackError(f"architecture {model_type!r} cannot be loaded: {summary(err)}") from None
     return ArchitectureConfig(backbone=fields, num_labels=num_labels, dropout=dropout)
+
+
+def check_architecture(model_type: str, *, vocab_size: int, num_labels: int, **knobs) -> ArchitectureConfig:
+    """`architecture_config`, then the tagger built and run once (`smoke.smoke_test`): sizes transformers' init
+    or forward refuses fail here, in one line, before any data is generated."""
+    config = architecture_config(model_type, vocab_size=vocab_size, num_labels=num_labels, **knobs)
+    size = smoke_test(lambda: ArchitectureForTokenClassification(config), f"architecture {model_type!r}",
+                      "try other sizes (e.g. num_layers: 2, hidden_size: 64) or another architecture",
+                      vocab_size=vocab_size)
+    layers, width = knobs.get("num_layers", 2), knobs.get("hidden_size", 64)
+    if size > FORWARD_BUDGET and size > OUT_OF_REACH * layers * width**2:
+        raise StateTrackError(f"architecture {model_type!r} has {size / 1e6:,.0f}M parameters at num_layers "
+                              f"{layers}, hidden_size {width}: most of it is not set by these knobs (a multimodal or "
+                              f"composite model, or fixed-size parts); use its text model's type or another one")
+    return config
 
 
 def build_architecture(model_type: str, *, vocab_size: int, num_labels: int, **knobs) -> PreTrainedModel:

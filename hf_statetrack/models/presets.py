@@ -22,6 +22,7 @@ from ..upstream import warn_drift
 from .mamba_tagging import Mamba2ForTokenClassification, MambaForTokenClassification
 from .preset import PRESETS, Preset, register_preset
 from .recurrent import CELLS, RecurrentConfig, RecurrentForTokenClassification
+from .smoke import smoke_test
 from .stock_heads import TaggingGPT2ForTokenClassification, TaggingLlamaForTokenClassification
 
 
@@ -115,6 +116,15 @@ def build_model(preset: str, *, vocab_size: int, num_labels: int, **knobs) -> Pr
     config = preset_config(preset, vocab_size=vocab_size, num_labels=num_labels, **knobs)
     check_token_loss()
     return PRESETS.lookup(preset).model_class(config)
+
+
+def check_preset(preset: str, *, vocab_size: int, num_labels: int, **knobs) -> PreTrainedConfig:
+    """`preset_config`, then the model built and run once (`smoke.smoke_test`), so a size its code refuses
+    fails before any data is generated."""
+    config = preset_config(preset, vocab_size=vocab_size, num_labels=num_labels, **knobs)
+    smoke_test(lambda: PRESETS.lookup(preset).model_class(config), f"model preset {preset!r}",
+               "try other sizes (e.g. num_layers: 2, hidden_size: 64)", vocab_size=vocab_size)
+    return config
 
 
 @functools.cache

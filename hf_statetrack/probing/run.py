@@ -39,7 +39,14 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, PreTrainedModel, set_seed
 
-from ..checkpoints import default_output_dir, load_causal_lm, load_tokenizer, statetrack_metadata, symbol_maps
+from ..checkpoints import (
+    check_checkpoint_positions,
+    default_output_dir,
+    load_causal_lm,
+    load_tokenizer,
+    statetrack_metadata,
+    symbol_maps,
+)
 from ..data import load_dataset
 from ..data.params import DEFAULT_LENGTH, GenerationParams
 from ..errors import StateTrackError
@@ -184,6 +191,8 @@ def run_probe(model_path: str, task_name: str, *, train_length=None, test_length
     params = probe_params(task_name, train_length, test_length, num_train, num_test, seed, task_params or {})
     task = params.task()
     subject = Subject.open(model_path, task)
+    if subject.format == "token":
+        check_checkpoint_positions(model_path, task, [params.train_length, params.test_length], "probe")
     accelerator = Accelerator()
     with accelerator.main_process_first():  # one process writes the dataset cache, the others read it
         data = load_dataset(params.name, **params.load_kwargs())

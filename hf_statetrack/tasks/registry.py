@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..registry import Registry
 from .base import Task, check_task_params
+from .param_types import build_task
 
 TASKS = Registry("task")
 
@@ -18,7 +19,7 @@ def register_task(name: str, task_cls: type[Task], **fixed) -> None:
 def task_factory(name: str, task_cls: type[Task], **fixed) -> Callable[..., Task]:
     def make(**params) -> Task:
         check_task_params(task_cls, name, params, fixed=fixed)
-        return task_cls(**fixed, **params)
+        return build_task(task_cls, name, fixed, params)
 
     make.family = task_cls.family
     return make

@@ -143,6 +143,7 @@ def test_failure_midway_leaves_nothing_half_written(tmp_path, monkeypatch, exist
     ({}, "no configs"),
     ({"S3/len4": small_config()["S3-len4"]}, "plain folder name"),
     ({"S3-len4": {"train_length": 4}}, "GenerationParams"),
+    ({"S3": GenerationParams.resolve("S3", train_length=4, num_train=0, num_test=0)}, "has no rows"),
 ])
 def test_bad_requests_fail_before_writing(tmp_path, configs, match):
     with pytest.raises(StateTrackError, match=match):

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import datasets
 import pytest
@@ -178,8 +179,7 @@ def test_the_cache_key_covers_every_generator_file_in_subfolders(tmp_path):
 
     from hf_statetrack.data.registration import PACKAGE, generator_files, source_hash
 
-    for folder in ("tasks", "data"):
-        shutil.copytree(PACKAGE / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PACKAGE, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     assert source_hash(tmp_path) == source_hash(PACKAGE)
     nested = [p for p in generator_files(tmp_path) if len(p.relative_to(tmp_path).parts) > 2]
     assert {p.parent.name for p in nested} >= {"chomsky", "formal_languages"}
@@ -188,3 +188,27 @@ def test_the_cache_key_covers_every_generator_file_in_subfolders(tmp_path):
     with nested[0].open("a") as f:
         f.write("\n# an edit\n")
     assert source_hash(tmp_path) != before
+
+
+GENERATE_AND_LIST_MODULES = """
+import sys
+import hf_statetrack
+
+for name in ("cups_S3", "S3", "bounded_dyck", "boxes", "programs"):
+    hf_statetrack.load_dataset(name, train_length=4, num_train=4, num_test=2, cache_dir=sys.argv[1])
+print("\\n".join(m.__file__ for name, m in list(sys.modules.items())
+                if name.startswith("hf_statetrack") and getattr(m, "__file__", None)))
+"""
+
+
+def test_every_module_that_runs_while_rows_are_generated_is_in_the_cache_key(tmp_path):
+    """text/render.py writes the text and target columns but was not hashed, so an edit to it served stale rows.
+    Generate rows of text tasks and others in a fresh process: every package module loaded is in the key."""
+    from hf_statetrack.data.registration import PACKAGE, generator_files
+
+    run = subprocess.run([sys.executable, "-c", GENERATE_AND_LIST_MODULES, str(tmp_path)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "HF_DATASETS_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded = {Path(f).resolve().relative_to(PACKAGE) for f in run.stdout.split()}
+    assert Path("text/render.py") in loaded
+    assert loaded <= {f.relative_to(PACKAGE) for f in generator_files()}

@@ -97,7 +97,7 @@ def test_a_sweep_validates_every_run_before_training_the_first(tmp_path, monkeyp
     path = tmp_path / "sweep.yaml"
     raw = {**BASE, "output_dir": str(tmp_path / "sweep")}
     for grid, message in [({"model.hidden_size": [8, 0]}, "'hidden_size' must be >= 1"),
-                           ({"task.num_test": [8, 0]}, "has num_test 0: the summary needs a test split"),
+                           ({"task.num_test": [8, 0]}, "task.num_test must be >= 1 for an experiment"),
                            ({"task.train_length": [[1, 4], 2]}, "split test has no rows")]:
         path.write_text(yaml.safe_dump({**raw, "sweep": grid}))
         with pytest.raises(StateTrackError, match=message):

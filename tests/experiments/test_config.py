@@ -47,6 +47,16 @@ def test_override_parses_yaml_values(tmp_path):
     ("evaluation.min_rows", "0", "evaluation.min_rows must be a whole number >= 1"),
     ("evaluation.bound", "upper", "evaluation.bound must be one of point, lower"),
     ("evaluation.bin_edges", "[9, 3]", "evaluation.bin_edges must be increasing whole lengths"),
+    # issue 28: non-finite numbers passed every range check; YAML types reached code that assumed others
+    ("training.learning_rate", ".inf", "training.learning_rate must be a finite number, got inf"),
+    ("training.num_train_epochs", ".nan", "training.num_train_epochs must be a finite number, got nan"),
+    ("evaluation.threshold", ".nan", "evaluation.threshold must be in"),
+    ("evaluation.target_accuracy", ".nan", "evaluation.target_accuracy must be in"),
+    ("task.name", "5", "a task name must be a string, got int 5"),
+    ("task.name", "[S3]", "a task name must be a string, got list"),
+    ("task.num_train", "0", "task.num_train must be >= 1 for an experiment"),
+    ("task.num_test", "0", "task.num_test must be >= 1 for an experiment"),
+    ("training.save_strategy", "no", "quote the word to keep it"),
 ])
 def test_bad_config_values_name_the_problem(path, value, message):
     with pytest.raises(StateTrackError, match=message):

@@ -191,6 +191,39 @@ def test_search_of_a_swept_key_is_refused_in_one_line(tmp_path):
                                                                             "values": [1, 2]}))
 
 
+SEARCH = {"min": "model.num_layers", "values": [1, 2]}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"search": {**SEARCH, "split": "tst"}},
+     "search.split 'tst' is not a split of run Z2-lstm-L1-H8; did you mean 'test'"),
+    ({"search": {**SEARCH, "by": "task.train_lenght"}}, "search.by 'task.train_lenght' is not a key of run"),
+    ({"search": {**SEARCH, "values": [1, "two"]}}, "search.values must be numbers tried in order"),
+    ({"search": SEARCH, "report": "illusion_of_stat"}, "unknown report 'illusion_of_stat'; did you mean"),
+    ({"report": 5}, "a report name must be a string"),
+], ids=["split", "by", "values", "report", "report_type"])
+def test_settings_read_after_the_runs_are_refused_before_any_trains(tmp_path, monkeypatch, extra, message):
+    """Issue 28: these failed only once every run had trained (the split, `by` and the report are read by the
+    summary), while reproduce --dry-run said the config was fine."""
+    monkeypatch.setattr(grid, "run_experiment", lambda cfg: pytest.fail("a run started"))
+    with pytest.raises(StateTrackError, match=re.escape(message)):
+        run_sweep(write(tmp_path, **extra))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_without_a_model_is_one_line(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "out"), "task": TINY["task"],
+                                    "sweep": {"task.train_length": [2, 4]}}))
+    with pytest.raises(StateTrackError, match="the sweep's runs have no model: section"):
+        run_sweep(str(path))
+
+
+def test_reproduce_dry_run_checks_the_search_settings(capsys):
+    assert main(["reproduce", "illusion_of_state", "--dry-run", "--set", "search.split=tst"]) == 2
+    assert "search.split 'tst' is not a split of run" in capsys.readouterr().err
+
+
 def test_variants_set_settings_together_and_names_show_what_varies():
     raw = {**TINY, "output_dir": "o", "sweep": {"variant": [
         {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-3},

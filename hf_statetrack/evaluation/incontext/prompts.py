@@ -24,6 +24,7 @@ import numpy as np
 
 from ...data import load_dataset
 from ...errors import StateTrackError
+from ...limits import check_limit
 from ...text import split_labels, text_view, tokenize_text
 from ..checkpoint import test_set
 
@@ -42,6 +43,14 @@ class Query:
 
 
 POOL_SIZE = 64  # shot pool rows per length: varied shots across queries (at least 8 per shot)
+
+
+def check_shots(shots) -> int:
+    """--shots is a whole number >= 0 within the documented limit (each shot lengthens every prompt)."""
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
+        raise StateTrackError(f"--shots must be a whole number >= 0, got {shots!r}")
+    check_limit("shots", shots, "--shots")
+    return shots
 
 
 def shot_indices(pool_texts: list[str], query_text: str, shots: int, seed: int, index: int) -> list[int]:

@@ -45,7 +45,7 @@ from ...scoring import compute_metrics
 from ...tagging import test_label
 from ...tasks import get_task
 from .choice import ChoiceScorer, model_inputs
-from .prompts import Query, make_queries
+from .prompts import Query, check_shots, make_queries
 
 MODES = ("generate", "choice")
 
@@ -139,8 +139,7 @@ def evaluate_incontext(model_path: str, task_name: str, test_lengths: list, *, m
     if mode not in MODES:
         raise StateTrackError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     answers, shots, task_params = incontext_settings(meta, task_name, shots, task_params)
-    if shots < 0:
-        raise StateTrackError(f"--shots must be >= 0, got {shots}")
+    check_shots(shots)
     task = get_task(task_name, **task_params)
     candidates = task.label_vocab
     if mode == "choice" and len(candidates) > max_choices:

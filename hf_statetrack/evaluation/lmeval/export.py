@@ -31,7 +31,7 @@ from ...tasks import get_task
 from ...text import tokenize_text
 from ...version import __version__
 from ..incontext.choice import split_candidates
-from ..incontext.prompts import query_prompts
+from ..incontext.prompts import check_shots, query_prompts
 from . import folder_loader
 from .configs import (
     DEFAULT_LENGTHS,
@@ -61,6 +61,7 @@ class ExportSettings:
     def __post_init__(self):
         if self.mode not in MODES:
             raise StateTrackError(f"--mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        check_shots(self.shots)
         if self.shots < 0 or self.num_test < 1:
             raise StateTrackError(f"--shots must be >= 0 and --num-test >= 1, got {self.shots} and {self.num_test}")
 
