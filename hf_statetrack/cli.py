@@ -214,9 +214,9 @@ def print_sweep(config: str, overrides: list[str], output_dir: str | None) -> No
     """The sweep's report (or search table, or summary), then one error line if runs failed or did not finish."""
     import json
 
-    from .experiments.sweep import load_sweep, sweep_root
+    from .experiments.sweep_config import load_sweep
 
-    root = sweep_root(load_sweep(config, overrides, output_dir))
+    root = load_sweep(config, overrides, output_dir).root
     shown = [f for f in ("report.md", "search.md", "summary.md") if (root / f).is_file()][0]
     print(f"\n{(root / shown).read_text()}\nsummary, per-run results and plots in {root}/")
     count = sum(len(p.get("failed", ())) for p in json.loads((root / "summary.json").read_text()).values())

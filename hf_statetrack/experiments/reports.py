@@ -26,15 +26,16 @@ from ..registry import Registry
 from ..results import Results, table
 from ..tagging import test_label
 from ..tasks import get_task
-from .grid import flat, identity, mean_std
+from .grid import flat, mean_std
 from .papers import GRAZZI_SCALED, GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_CAUSES, SARROF_MAMBA
+from .rundir import identity
 from .search import column, column_keys, length_of, point_model, row_label
 
 REPORTS = Registry("report")
 
 
-def write_report(name: str, root: Path, summary: dict[str, list[Results]], raw: dict) -> Path:
-    text = REPORTS.lookup(name)(root, summary, raw)
+def write_report(name: str, root: Path, summary: dict[str, list[Results]], cfg) -> Path:
+    text = REPORTS.lookup(name)(root, summary, cfg)
     atomic_write(root / "report.md", text)
     return root / "report.md"
 
@@ -63,15 +64,15 @@ def transition_range(model: dict) -> str:
     return PRESETS.lookup(section.preset).eigenvalue_range(config) or "-"
 
 
-def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
+def illusion_of_state(root: Path, summary: dict, cfg) -> str:
     records = json.loads((root / "search.json").read_text())
-    by = raw["search"].get("by") or next((k for k in flat(records[0]["point"]) if "length" in k), None)
+    by = cfg.search.by
     lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "",
              (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
     for r in (r for r in records if not r.get("incomplete")):
-        arch = point_model(r["point"]).get("preset") or raw["model"].get("preset", "?")
+        arch = point_model(r["point"]).get("preset") or (cfg.experiment.get("model") or {}).get("preset", "?")
         curves.setdefault((flat(r["point"]).get("task.name"), arch), []).append((column(length_of(r["point"], by)),
                                                                                  r["min"]))
     for (task, arch), points in curves.items():
@@ -87,7 +88,7 @@ def illusion_of_state(root: Path, summary: dict, raw: dict) -> str:
             grows = ordered == sorted(ordered) and len(set(ordered)) > 1
             verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
         lines.append(f"* {task} · {arch}: {shown} -> {verdict}")
-    lines += seeds_passing(records, by, raw["search"].get("threshold", 0.9))
+    lines += seeds_passing(records, by, cfg.search.threshold)
     return "\n".join(lines) + "\n"
 
 
@@ -171,7 +172,7 @@ def sarrof_verdict(language: str, values: list[float], rows: list[int], paper: f
     return f"{100 * np.mean(values) - paper:+.1f} points: {SARROF_CAUSES.get(language, 'not yet measured')}"
 
 
-def sarrof_formal_languages(root: Path, summary: dict, raw: dict) -> str:
+def sarrof_formal_languages(root: Path, summary: dict, cfg) -> str:
     """One row per language, depth and length bin: ours (mean ± std over seeds) / the paper's, and the verdict."""
     rows = []
     for (language, variant, layers), runs in sorted(best_by_validation(summary).items(), key=repr):
@@ -204,7 +205,7 @@ def scaled(accuracy: float, task_name: str) -> float:
     return (accuracy - chance) / (1 - chance)
 
 
-def negative_eigenvalues(root: Path, summary: dict, raw: dict) -> str:
+def negative_eigenvalues(root: Path, summary: dict, cfg) -> str:
     rows = []
     for runs in summary.values():
         model = model_of(runs[0])

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from ..errors import StateTrackError
 from ..registry import did_you_mean
-from .grid import expand, seed_list
 from .launchers import LaunchOptions
-from .search import SearchSpec
-from .sweep import check_settings, load_sweep, run_sweep, sweep_root
+from .reports import REPORTS
+from .sweep import run
+from .sweep_config import load_sweep
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
 NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
@@ -61,19 +61,18 @@ def list_reproductions() -> str:
 
 def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_dir: str | None) -> str:
     """Every run the reproduction may train (a search stops early, so it is an upper bound), and the estimate."""
-    raw = load_sweep(str(config_path(name, scale)), overrides, output_dir)
-    seed_values = seed_list(raw, seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1)))
-    points = expand(raw)
-    search = SearchSpec.from_raw(raw["search"], raw.get("sweep") or {}) if raw.get("search") else None
-    runs = search.expand(points) if search else points
-    root = sweep_root(raw)
+    cfg = load_sweep(str(config_path(name, scale)), overrides, output_dir)
+    seed_values = cfg.seed_values(seeds, default=DEFAULT_SEEDS.get(scale, 1))
+    points, search, root = cfg.points(), cfg.search, cfg.root
+    runs = cfg.runs(points)
     facts = {point.name: data_facts(point.config(root, seed_values[0])) for point in runs}  # every config is valid
     lines = [f"{point.name} seed {seed}  ({facts[point.name]})" for point in runs for seed in seed_values]
-    check_settings(raw, points, search, root, seed_values)
+    REPORTS.lookup(cfg.report) if cfg.report is not None else None
+    cfg.check_settings(points, seed_values)
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"
-    estimate = raw.get("estimate_s_per_run")
+    estimate = cfg.estimate_s_per_run
     if scale != "paper" and estimate:
         minutes = len(lines) * estimate / 60
         summary += f"; measured about {estimate:g} s per run on 2 CPU cores: {bound}{minutes:.0f} min"
@@ -90,7 +89,5 @@ def data_facts(cfg) -> str:
 
 def reproduce(name: str, scale: str = "cpu", seeds: int | None = None, overrides: list[str] = (),
               output_dir: str | None = None, launch: LaunchOptions | None = None):
-    path = config_path(name, scale)
-    raw = load_sweep(str(path), overrides, output_dir)
-    count = seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1))
-    return run_sweep(str(path), overrides, seeds=count, output_dir=output_dir, launch=launch)
+    cfg = load_sweep(str(config_path(name, scale)), overrides, output_dir)
+    return run(cfg, cfg.seed_values(seeds, default=DEFAULT_SEEDS.get(scale, 1)), launch)

@@ -5,7 +5,6 @@ import pytest
 
 from hf_statetrack.data.params import GenerationParams
 from hf_statetrack.experiments import papers, reports, reproduce
-from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.sweep import load_sweep
 from hf_statetrack.results import Results
 
@@ -45,7 +44,7 @@ def test_test_splits_map_onto_the_papers_bins_by_order(config, expected):
 
 def test_in_the_paper_config_exactly_the_one_string_per_length_languages_start_at_the_second_bin():
     raw = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "paper")))
-    first = {p.raw["task"]["name"]: reports.paper_bins(fake(p.raw, {}))[0][1] for p in expand(raw)
+    first = {p.raw["task"]["name"]: reports.paper_bins(fake(p.raw, {}))[0][1] for p in raw.points()
              if p.raw["task"].get("label_framing")}
     assert {name for name, index in first.items() if index == 1} == FROM_SECOND_BIN
     assert set(first.values()) == {0, 1}
@@ -136,13 +135,13 @@ def test_every_ablation_has_a_dry_run_with_a_measured_estimate(name, scale, caps
 
 def test_the_ablations_hold_what_they_compare():
     framing = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "tomita3_targets")))
-    assert framing["sweep"]["task.label_framing"] == ["sarrof", "sarrof_as_published"]
-    assert {p.raw["task"]["name"] for p in expand(framing)} == {"tomita3"}
-    budget = expand(load_sweep(str(reproduce.config_path("sarrof_formal_languages", "budget"))))
+    assert framing.sweep["task.label_framing"] == ["sarrof", "sarrof_as_published"]
+    assert {p.raw["task"]["name"] for p in framing.points()} == {"tomita3"}
+    budget = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "budget"))).points()
     assert {(p.raw["task"]["name"], p.raw["task"]["num_train"], p.raw["training"]["num_train_epochs"])
             for p in budget} == {(lang, n, e) for lang in ("parity", "tomita5")
                                  for n, e in ((2000, 10), (10000, 2), (10000, 50))}
-    width = expand(load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))))
+    width = load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))).points()
     assert [p.raw["model"]["allow_negative_eigenvalues"] for p in width] == [False, True]
     assert all(p.raw["model"]["hidden_size"] == 128 and p.raw["training"]["per_device_train_batch_size"] == 256
                and p.raw["task"]["train_length"] == [3, 40] for p in width)
@@ -150,19 +149,19 @@ def test_the_ablations_hold_what_they_compare():
 
 def test_the_illusion_cpu_file_covers_three_groups_lengths_2_to_8_and_four_architectures():
     raw = load_sweep(str(reproduce.config_path("illusion_of_state", "cpu")))
-    points = expand(raw)
+    points = raw.points()
     assert {p.raw["task"]["name"] for p in points} == {"Z60", "A4_x_Z5", "A5"}
     assert {p.raw["task"]["test_length"] for p in points} == {2, 4, 6, 8}
     assert {p.raw["model"]["preset"] for p in points} == {"ids4", "lstm", "transformer", "mamba"}
-    assert raw["search"]["values"] == [1, 2, 3, 4]
+    assert raw.search.values == [1, 2, 3, 4]
 
 
 def test_a_length_whose_variant_sets_its_own_data_and_epochs_stays_in_its_models_row():
     from hf_statetrack.experiments import search
 
     raw = load_sweep(str(reproduce.config_path("illusion_of_state", "cpu")))
-    spec = search.SearchSpec.from_raw(raw["search"], raw["sweep"])
+    spec = raw.search
     records = [{"point": search.with_length(p, spec.by), "min": 1, "tried": [1], "scores": {"1": [1.0]}}
-               for p in expand(raw)]
+               for p in raw.points()]
     rows = [line for line in search.search_markdown(spec, records).splitlines() if line.startswith("| A5 · lstm")]
     assert rows == ["| A5 · lstm-H128 · learning_rate 0.003 | 1 | 1 | 1 | 1 |"]

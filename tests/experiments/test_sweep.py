@@ -13,11 +13,11 @@ from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
 from hf_statetrack.experiments.config import from_dict, resolved
-from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.run import run_experiment
-from hf_statetrack.experiments.rundir import fingerprint
+from hf_statetrack.experiments.rundir import fingerprint, identity
 from hf_statetrack.experiments.search import length_of
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
+from hf_statetrack.experiments.sweep_config import SweepConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -103,7 +103,7 @@ def test_changing_the_threads_retrains_nothing_and_resumes_the_same_run(tmp_path
     monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
     assert main(["sweep", path, "--set", "threads=2"]) == 0 and main(["sweep", path, "--threads", "1"]) == 0
     assert trained == [] and capsys.readouterr().out.count("(reused)") == 2
-    cfg = expand(load_sweep(path))[0].config(tmp_path / "out", 0)
+    cfg = load_sweep(path).points()[0].config(tmp_path / "out", 0)
     assert fingerprint(cfg) == fingerprint(from_dict({**cfg.to_dict(), "threads": 3}))
 
 
@@ -228,7 +228,7 @@ def test_variants_set_settings_together_and_names_show_what_varies():
     raw = {**TINY, "output_dir": "o", "sweep": {"variant": [
         {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-3},
         {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-4}]}}
-    points = expand(raw)
+    points = SweepConfig.from_dict(raw).points()
     assert [p.raw["training"]["learning_rate"] for p in points] == [1e-3, 1e-4]
     assert [p.name for p in points] == ["Z2-lstm-H8-learning_rate0.001", "Z2-lstm-H8-learning_rate0.0001"]
 
@@ -236,7 +236,7 @@ def test_variants_set_settings_together_and_names_show_what_varies():
 def test_a_variant_that_replaces_the_task_section_is_refused_in_one_line():
     raw = {**TINY, "output_dir": "o", "sweep": {"variant": [{"task": {"train_length": [2, 8]}}]}}
     with pytest.raises(StateTrackError, match="task.train_length"):
-        expand(raw)
+        SweepConfig.from_dict(raw).points()
 
 
 @pytest.mark.parametrize("name", reproduce.NAMES)
@@ -258,7 +258,7 @@ def test_reproduce_list_and_bad_names(capsys):
 @pytest.mark.parametrize("name", reproduce.NAMES)
 def test_one_paper_scale_point_trains_with_tiny_sizes(name, tmp_path):
     """The first point of each paper-scale config, exactly as configured except for its sizes."""
-    raw = expand(load_sweep(str(reproduce.config_path(name, "paper"))))[0].raw
+    raw = load_sweep(str(reproduce.config_path(name, "paper"))).points()[0].raw
     raw["task"].update(num_train=32, num_validation=8, num_test=8)
     raw["model"].update(num_layers=1, hidden_size=16)
     if "num_attention_heads" in raw["model"]:
@@ -274,8 +274,8 @@ def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
     stored = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8}, "resume": False}
     now = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8, "architecture": None},
            "resume": True, "overwrite": False}
-    assert grid.identity(stored) == grid.identity(now)
-    assert grid.identity(stored) != grid.identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
+    assert identity(stored) == identity(now)
+    assert identity(stored) != identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
 
 
 def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
@@ -293,7 +293,7 @@ def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
 def test_a_swept_value_with_dotdot_stays_inside_the_sweep_folder(tmp_path):
     """Regression: a swept string holding `/..` put run folders outside the sweep's output_dir."""
     raw = {**TINY, "output_dir": str(tmp_path / "out"), "sweep": {"training.run_name": ["a/../../../escape", "b"]}}
-    for point in expand(raw):
+    for point in SweepConfig.from_dict(raw).points():
         folder = Path(point.config(tmp_path / "out", 0).output_dir)
         assert folder.parent.parent == tmp_path / "out" and folder.name == "seed0"
 
