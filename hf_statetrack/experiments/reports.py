@@ -29,7 +29,7 @@ from ..tasks import get_task
 from .grid import flat, mean_std
 from .papers import GRAZZI_SCALED, GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_CAUSES, SARROF_MAMBA
 from .rundir import identity
-from .search import column, column_keys, length_of, point_model, row_label
+from .search import column, column_keys, length_of, point_model, read_search, row_label, search_table
 
 REPORTS = Registry("report")
 
@@ -65,10 +65,10 @@ def transition_range(model: dict) -> str:
 
 
 def illusion_of_state(root: Path, summary: dict, cfg) -> str:
-    records = json.loads((root / "search.json").read_text())
-    by = cfg.search.by
+    spec, records = read_search(root, cfg.search)
+    by = spec.by
     lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "",
-             (root / "search.md").read_text().split("\n", 2)[2].strip(), "", "![](min_depth_by_length.png)", "",
+             "\n".join(search_table(spec, records)), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
     for r in (r for r in records if not r.get("incomplete")):
@@ -88,7 +88,7 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
             grows = ordered == sorted(ordered) and len(set(ordered)) > 1
             verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
         lines.append(f"* {task} · {arch}: {shown} -> {verdict}")
-    lines += seeds_passing(records, by, cfg.search.threshold)
+    lines += seeds_passing(records, by, spec.threshold)
     return "\n".join(lines) + "\n"
 
 

@@ -4,13 +4,15 @@
     search: {min: model.num_layers, values: [1, 2, 3, 4], split: test, metric: sequence_accuracy, threshold: 0.9}
 
 For every grid point the `values` are tried in order; the search stops at the first whose `split` /
-`metric`, averaged over the seeds, reaches `threshold`. Writes ``search.json`` (per point: the first
-passing value or null, the values tried, every seed's score), ``search.md`` (rows: the point without its
-length; columns: the length; cells: the minimum or ``>4``) and ``min_depth_by_length.png``.
+`metric`, averaged over the seeds, reaches `threshold`. Writes ``search.json`` (``spec``: the search as it ran,
+its length key ``by`` included, so readers never guess it; ``points``: per point the first passing value or null,
+the values tried, every seed's score), ``search.md`` (rows: the point without its length; columns: the length;
+cells: the minimum or ``>4``) and ``min_depth_by_length.png``.
 """
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from ..plots import figure
 from ..results import strict_json, table
 from .grid import Point, attempt, flat, is_variant, stored
 from .launchers import Job
-from .sweep_config import SearchSpec
+from .sweep_config import SearchSpec, length_key
 
 
 def search_jobs(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> list[Job]:
@@ -122,6 +124,12 @@ def column_keys(points: list[dict], by: str | None) -> set[str]:
 
 
 def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
+    lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
+    return "\n".join([*lines, *search_table(spec, records)]) + "\n"
+
+
+def search_table(spec: SearchSpec, records: list[dict]) -> list[str]:
+    """search.md without its title: the minimum by point (rows) and length (columns), and what ? means."""
     columns = list(dict.fromkeys(column(length_of(r["point"], spec.by)) for r in records))
     keys = column_keys([r["point"] for r in records], spec.by)
     cells: dict[str, dict] = {}
@@ -130,20 +138,29 @@ def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
         row = cells.setdefault(row_label(r["point"], spec.by, columns=keys), {})
         row[column(length_of(r["point"], spec.by))] = found
     header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
-    lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
-    lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
+    lines = table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
     if any(r.get("incomplete") for r in records):
         lines += ["", "?: a run of that point failed or did not finish (errors in summary.json); run the same "
                       "command again to retry it."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write(root / "search.json", strict_json(records))
+    atomic_write(root / "search.json", strict_json({"spec": spec.to_dict(), "points": records}))
     atomic_write(root / "search.md", search_markdown(spec, records))
     if spec.by:
         plot_min_by_length(root / "min_depth_by_length.png", spec, records)
+
+
+def read_search(root: Path, spec: SearchSpec) -> tuple[SearchSpec, list[dict]]:
+    """search.json: the search as it ran and its per-point records. A file written before the spec was stored in it
+    (a bare list of records) takes `spec` (the sweep's), its length key guessed from the records if it has none."""
+    data = json.loads((root / "search.json").read_text())
+    if isinstance(data, dict):
+        return SearchSpec.from_dict(data["spec"], {}), data["points"]
+    by = spec.by or (length_key(data[0]["point"]) if data else None)
+    return SearchSpec(spec.key, spec.values, spec.split, spec.metric, spec.threshold, by), data
 
 
 def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> None:

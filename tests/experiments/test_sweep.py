@@ -153,7 +153,7 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     path = write(tmp_path, sweep={"task.name": ["S5", "A5"], "task.train_length": [4, 5]},
                  search={"min": "model.num_layers", "values": [1, 2, 3]}, report="illusion_of_state")
     run_sweep(path, seeds=2)
-    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    records = json.loads((tmp_path / "out" / "search.json").read_text())["points"]
     s5, a5 = records[0], records[2]
     assert s5["point"] == {"task.name": "S5", "task.train_length": 4} and s5["min"] == 2 and s5["tried"] == [1, 2]
     assert s5["scores"] == {"1": [0.5, 0.5], "2": [1.0, 1.0]}
@@ -168,6 +168,22 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     assert "* A5 · lstm: 4: none, 5: none -> differs" in report
 
 
+def test_the_report_reads_the_search_spec_from_search_json_and_old_files_still_read(tmp_path, monkeypatch):
+    """search.json stores the search (its length key too); a file an older release wrote (a bare list of records)
+    gives the same report, its spec taken from the sweep file."""
+    from hf_statetrack.experiments.reports import illusion_of_state
+
+    fake_depth_runs(monkeypatch, {"S5": 1})
+    path = write(tmp_path, sweep={"task.name": ["S5"], "task.train_length": [4, 5]},
+                 search={"min": "model.num_layers", "values": [1, 2]}, report="illusion_of_state")
+    summary = run_sweep(path)
+    root = tmp_path / "out"
+    stored = json.loads((root / "search.json").read_text())
+    assert stored["spec"]["by"] == "task.train_length"
+    (root / "search.json").write_text(json.dumps(stored["points"]))
+    assert illusion_of_state(root, summary, load_sweep(path)) == (root / "report.md").read_text()
+
+
 def test_a_variant_that_sets_the_length_beside_the_base_length_is_searched_at_both(tmp_path, monkeypatch):
     """Regression: points that kept the base config's length had none in search.json, so search.md showed a
     'test_length None' column and the figure's sort failed on None."""
@@ -177,7 +193,10 @@ def test_a_variant_that_sets_the_length_beside_the_base_length_is_searched_at_bo
                                                               {"task.test_length": 6}]},
                  search={"min": "model.num_layers", "values": [1, 2], "by": "task.test_length"})
     run_sweep(path)
-    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    stored = json.loads((tmp_path / "out" / "search.json").read_text())
+    assert stored["spec"] == {"min": "model.num_layers", "values": [1, 2], "split": "test",
+                              "metric": "sequence_accuracy", "threshold": 0.9, "by": "task.test_length"}
+    records = stored["points"]
     assert [length_of(r["point"], "task.test_length") for r in records] == [4, 6, 4, 6]
     assert [r["min"] for r in records] == [1, 1, None, None]
     table = (tmp_path / "out" / "search.md").read_text()
