@@ -390,8 +390,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_sweep_args(p)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("reproduce", help="a paper's headline experiment: illusion_of_state, "
-                       "sarrof_formal_languages, negative_eigenvalues",
+    p = sub.add_parser("reproduce", help="a paper's headline experiment (statetrack reproduce --list names them)",
                        description="examples: statetrack reproduce --list; statetrack reproduce illusion_of_state "
                                    "--dry-run; statetrack reproduce negative_eigenvalues --seeds 3")
     p.add_argument("name", nargs="?", help="the reproduction (see --list)")

@@ -8,7 +8,8 @@
 
 A thin front door: NAME and scale pick ``eval_configs/reproduce/NAME-<scale>.yaml`` (``cpu``, ``paper``, or an
 ablation that explains a difference from the paper), which plain ``statetrack sweep`` runs the same way (seeds,
-minimum-depth search, resume and the report next to the paper all come from the sweep).
+minimum-depth search, resume and the report next to the paper all come from the sweep). The names are the modules
+of `reproductions` (each holds its paper's numbers and its report).
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from pathlib import Path
 from ..errors import StateTrackError
 from ..registry import did_you_mean
 from .launchers import LaunchOptions
-from .reports import REPORTS
+from .reproductions import names
 from .sweep import run
 from .sweep_config import load_sweep
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
-NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
 SCALES = ("cpu", "paper")  # every reproduction has both; an ablation adds NAME-<scale>.yaml, CPU-sized, one seed
 DEFAULT_SEEDS = {"cpu": 1, "paper": 3}
 
@@ -35,9 +35,9 @@ def ablations(name: str) -> list[str]:
 
 
 def config_path(name: str, scale: str) -> Path:
-    if name not in NAMES:
-        raise StateTrackError(f"unknown reproduction {name!r}; {did_you_mean(name, NAMES)}available: "
-                              f"{', '.join(NAMES)}")
+    if name not in names():
+        raise StateTrackError(f"unknown reproduction {name!r}; {did_you_mean(name, names())}available: "
+                              f"{', '.join(names())}")
     if scale not in (*SCALES, *ablations(name)):
         raise StateTrackError(f"--scale must be one of {', '.join((*SCALES, *ablations(name)))} for {name}, got "
                               f"{scale!r}")
@@ -56,7 +56,7 @@ def describe(name: str) -> str:
 
 def list_reproductions() -> str:
     return "\n".join(f"{name:<26} {describe(name)}" + (f" (ablations: --scale {', '.join(ablations(name))})"
-                                                         if ablations(name) else "") for name in NAMES)
+                                                         if ablations(name) else "") for name in names())
 
 
 def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_dir: str | None) -> str:
@@ -67,7 +67,6 @@ def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_
     runs = cfg.runs(points)
     facts = {point.name: data_facts(point.config(root, seed_values[0])) for point in runs}  # every config is valid
     lines = [f"{point.name} seed {seed}  ({facts[point.name]})" for point in runs for seed in seed_values]
-    REPORTS.lookup(cfg.report) if cfg.report is not None else None
     cfg.check_settings(points, seed_values)
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"

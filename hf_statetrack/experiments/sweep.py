@@ -7,7 +7,7 @@
         - {preset: transformer, num_layers: 2, hidden_size: 64}
     seeds: 3                                  # optional: every point trained with task.seed, +1, +2
     search: {min: model.num_layers, values: [1, 2, 3]}   # optional: the minimum-depth search (`search`)
-    report: illusion_of_state                 # optional: a report beside the papers' numbers (`reports`)
+    report: illusion_of_state                 # optional: a report beside the papers' numbers (`reproductions`)
 
 Every run writes ``<output_dir>/<point>/seed<k>`` as `statetrack train` would (a seed varies the data and
 the initialisation together), on the launcher of `launchers` (``local``: ``--max-parallel`` at once in worker
@@ -35,7 +35,7 @@ from ..results import Results, binning_note, longest_headers, metric_cells, metr
 from ..scoring import SUMMARY_KEYS
 from .grid import LENGTH_KEYS, Point, attempt, length_spread, mean_std, seed_stats, stored
 from .launchers import Job, LaunchOptions, run_jobs
-from .reports import REPORTS, write_report
+from .reproductions import write_report
 from .search import collect_search, search_jobs
 from .sweep_config import SweepConfig, load_sweep
 
@@ -55,7 +55,6 @@ def run(cfg: SweepConfig, seeds: int | list[int] | None = None,
     count (default: the file's), or the seed values."""
     root, points = cfg.root, cfg.points()
     seed_values = seeds if isinstance(seeds, list) else cfg.seed_values(seeds)
-    REPORTS.lookup(cfg.report) if cfg.report is not None else None
     cfg.check(points, seed_values)  # every run, before training any
     launch, search = launch or LaunchOptions(), cfg.search
     if search:

@@ -148,6 +148,10 @@ class SweepConfig:
             self.search = SearchSpec.from_dict(self.search, sweep)
         elif self.search is not None and not isinstance(self.search, SearchSpec):
             SearchSpec.from_dict(self.search, sweep)  # raises: the expected shape
+        if self.report is not None:
+            from .reproductions import lookup
+
+            lookup(self.report)
         estimate = self.estimate_s_per_run
         if estimate is not None and (isinstance(estimate, bool) or not isinstance(estimate, (int, float))
                                      or not estimate > 0):

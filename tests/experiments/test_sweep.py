@@ -13,6 +13,7 @@ from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
 from hf_statetrack.experiments.config import from_dict, resolved
+from hf_statetrack.experiments.reproductions import names
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.experiments.rundir import fingerprint, identity
 from hf_statetrack.experiments.search import length_of
@@ -171,7 +172,7 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
 def test_the_report_reads_the_search_spec_from_search_json_and_old_files_still_read(tmp_path, monkeypatch):
     """search.json stores the search (its length key too); a file an older release wrote (a bare list of records)
     gives the same report, its spec taken from the sweep file."""
-    from hf_statetrack.experiments.reports import illusion_of_state
+    from hf_statetrack.experiments.reproductions.illusion_of_state import illusion_of_state
 
     fake_depth_runs(monkeypatch, {"S5": 1})
     path = write(tmp_path, sweep={"task.name": ["S5"], "task.train_length": [4, 5]},
@@ -258,7 +259,7 @@ def test_a_variant_that_replaces_the_task_section_is_refused_in_one_line():
         SweepConfig.from_dict(raw).points()
 
 
-@pytest.mark.parametrize("name", reproduce.NAMES)
+@pytest.mark.parametrize("name", names())
 @pytest.mark.parametrize("scale", reproduce.SCALES)
 def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys):
     assert main(["reproduce", name, "--scale", scale, "--dry-run"]) == 0
@@ -269,12 +270,12 @@ def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys)
 
 def test_reproduce_list_and_bad_names(capsys):
     assert main(["reproduce", "--list"]) == 0
-    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == list(reproduce.NAMES)
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == names()
     assert main(["reproduce", "illusion_of_stat"]) == 2
     assert "did you mean 'illusion_of_state'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", reproduce.NAMES)
+@pytest.mark.parametrize("name", names())
 def test_one_paper_scale_point_trains_with_tiny_sizes(name, tmp_path):
     """The first point of each paper-scale config, exactly as configured except for its sizes."""
     raw = load_sweep(str(reproduce.config_path(name, "paper"))).points()[0].raw
@@ -300,7 +301,7 @@ def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
 def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
     """Sarrof cells read 'mean ± std / paper'; the negative-eigenvalue table has a std column (fake runs)."""
     from hf_statetrack.experiments.grid import mean_std
-    from hf_statetrack.experiments.reports import negative_eigenvalues
+    from hf_statetrack.experiments.reproductions.negative_eigenvalues import negative_eigenvalues
 
     assert mean_std([0.5]) == "50.0" and mean_std([0.5, 1.0]) == "75.0 ± 35.4"
     fake_depth_runs(monkeypatch, {"Z2": 1})

@@ -29,7 +29,8 @@ def test_every_sweep_file_loads_as_a_sweep_config(path):
     ({"search": {"min": "model.num_layers"}}, "search: needs {min: <dotted key>, values: [v1, v2, ...]}"),
     ({"search": {"min": "model.num_layers", "values": [1], "metrc": "x"}}, "unknown key 'metrc' in search"),
     ({"search": {"min": "model.num_layers", "values": [1], "threshold": 2}}, "search.threshold must be a number"),
-], ids=["unknown", "seeds", "estimate", "sweep", "variant", "search", "search_key", "threshold"])
+    ({"report": "ilusion_of_state"}, "unknown report 'ilusion_of_state'; did you mean 'illusion_of_state'"),
+], ids=["unknown", "seeds", "estimate", "sweep", "variant", "search", "search_key", "threshold", "report"])
 def test_bad_sweep_settings_fail_at_load_in_one_line(extra, message):
     with pytest.raises(StateTrackError, match=message.replace("[", r"\[").replace("{", r"\{")):
         SweepConfig.from_dict({**BASE, **extra})
