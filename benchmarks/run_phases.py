@@ -11,7 +11,7 @@ wrapped around the pipeline's own functions (nothing is re-implemented here):
 * ``imports``: importing the training pipeline (torch, transformers, datasets, the package), done once per
   process: a sweep's worker process pays it once, not per run;
 * ``data (cold)`` / ``data``: `pipeline.task_splits` generating the splits into the empty cache, then the same
-  call again as the run makes it (a sweep generates every run's data before training, in `grid.validate`, so a
+  call again as the run makes it (a sweep generates every run's data before training, in `SweepConfig.check`, so a
   run reads the cache);
 * ``setup``: `pipeline.prepare_run` (claim the folder, TrainingArguments, seeding);
 * ``model build``: `pipeline.make_trainer` (the model and the Trainer);
@@ -85,14 +85,13 @@ def profile(args: argparse.Namespace, work: Path) -> dict[str, float]:
 
     from hf_statetrack import results as results_module
     from hf_statetrack.experiments import pipeline
-    from hf_statetrack.experiments.grid import expand
     from hf_statetrack.experiments.run import run_experiment
     from hf_statetrack.experiments.sweep import load_sweep
 
     timers = Timers()
     timers.seconds["imports"] = time.perf_counter() - before
     torch.set_num_threads(1)
-    cfg = expand(load_sweep(args.config, args.set))[args.point].config(work / "out", 0)
+    cfg = load_sweep(args.config, args.set).points()[args.point].config(work / "out", 0)
     print(f"run: {Path(cfg.output_dir).parent.name} seed 0 of {args.config}", flush=True)
     start = time.perf_counter()
     pipeline.task_splits(cfg)

@@ -214,9 +214,9 @@ def print_sweep(config: str, overrides: list[str], output_dir: str | None) -> No
     """The sweep's report (or search table, or summary), then one error line if runs failed or did not finish."""
     import json
 
-    from .experiments.sweep import load_sweep, sweep_root
+    from .experiments.sweep_config import load_sweep
 
-    root = sweep_root(load_sweep(config, overrides, output_dir))
+    root = load_sweep(config, overrides, output_dir).root
     shown = [f for f in ("report.md", "search.md", "summary.md") if (root / f).is_file()][0]
     print(f"\n{(root / shown).read_text()}\nsummary, per-run results and plots in {root}/")
     count = sum(len(p.get("failed", ())) for p in json.loads((root / "summary.json").read_text()).values())
@@ -390,8 +390,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_sweep_args(p)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("reproduce", help="a paper's headline experiment: illusion_of_state, "
-                       "sarrof_formal_languages, negative_eigenvalues",
+    p = sub.add_parser("reproduce", help="a paper's headline experiment (statetrack reproduce --list names them)",
                        description="examples: statetrack reproduce --list; statetrack reproduce illusion_of_state "
                                    "--dry-run; statetrack reproduce negative_eigenvalues --seeds 3")
     p.add_argument("name", nargs="?", help="the reproduction (see --list)")

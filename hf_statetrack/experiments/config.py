@@ -154,7 +154,7 @@ class EvaluationSection:
         "help": "stop training once validation sequence accuracy reaches this (as in the Illusion-of-State paper)"})
     test_lengths: list | None = field(default=None, metadata={
         "help": "extra test sets, one per entry (int or [min, max]); default: the task's test_length only"})
-    # Unset (None) by default, so finished runs of older configs keep their identity (grid.identity).
+    # Unset (None) by default, so finished runs of older configs keep their identity (rundir.identity).
     min_rows: int | None = field(default=None, metadata={
         "help": "rows a length bin needs, to be formed and to count for binned_max_length_at_threshold (default 20)"})
     bin_edges: list | None = field(default=None, metadata={

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import gc
 import itertools
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,17 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StateTrackError
-from ..files import output_folder
 from ..results import Results, percent
 from ..scoring import SUMMARY_KEYS
-from .checks import warn_once
 from .config import ExperimentConfig, ModelSection, from_dict, set_dotted
-from .pipeline import task_splits
 from .run import run_experiment
-from .rundir import check_output_dir, experiment, finished_run, identity, stale
+from .rundir import experiment, finished_run, identity, stale
 from .runlock import run_lock
-
-SWEEP_KEYS = ("sweep", "seeds", "search", "report", "estimate_s_per_run")
 
 
 @dataclass
@@ -43,17 +37,10 @@ class Point:
         return from_dict(run)
 
 
-def expand(raw: dict) -> list[Point]:
-    """One `Point` for every combination of the sweep values. A key ``variant`` (or ``variant_<name>``) sweeps
-    settings that go together: each value is a mapping of dotted keys set at once, e.g. a model with its
-    learning rate."""
-    sweep = raw.get("sweep") or {}
-    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
-        raise StateTrackError("sweep: must map dotted keys to non-empty lists, e.g. sweep: {task.name: [S5, A5]}")
-    if not all(isinstance(v, dict) for key in sweep if is_variant(key) for v in sweep[key]):
-        raise StateTrackError("sweep.variant must list mappings of dotted keys, e.g. "
-                              "[{model: {preset: lstm}, training.learning_rate: 1.0e-3}]")
-    base = {k: v for k, v in raw.items() if k not in SWEEP_KEYS}
+def expand(sweep: dict, base: dict) -> list[Point]:
+    """One `Point` for every combination of the `sweep` values (a `SweepConfig`'s, already checked) set in a copy
+    of the `base` experiment. A key ``variant`` (or ``variant_<name>``) sweeps settings that go together: each
+    value is a mapping of dotted keys set at once, e.g. a model with its learning rate."""
     shown, points = varying(sweep), []
     for values in itertools.product(*sweep.values()):
         run = copy.deepcopy(base)
@@ -111,39 +98,6 @@ def point_name(run: dict, values: dict, shown: set[str] | None = None) -> str:
     return name.replace("/", "_").replace("\\", "_")  # one folder inside the sweep's: a value "a/../.." too
 
 
-def seed_list(raw: dict, seeds: int | None) -> list[int]:
-    count = raw.get("seeds", 1) if seeds is None else seeds
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise StateTrackError(f"seeds must be a whole number >= 1, got {count!r}")
-    first = (raw.get("task") or {}).get("seed", 0)
-    return list(range(first, first + count))
-
-
-def validate(points: list[Point], seeds: list[int], root: Path) -> None:
-    """Every run's config, and each distinct dataset's test splits (generated now, cached for the runs), before
-    any run trains: a typo or an empty test split in the last run must not waste the first ones. Every run folder
-    first: one holding another finished run is refused, never replaced, without overwrite."""
-    output_folder(root, "output_dir")
-    for point in points:
-        for seed in seeds:
-            cfg = point.config(root, seed)
-            if not stale(cfg):  # an interrupted run of an edited sweep is cleared, see `run_or_reuse`
-                check_output_dir(cfg)
-    checked = set()
-    for point in points:
-        for seed in seeds:
-            cfg = point.config(root, seed)  # the schema refuses num_test 0 (the summary needs a test split)
-            key = json.dumps([cfg.task, cfg.evaluation.test_lengths], sort_keys=True, default=str)
-            if key in checked:
-                continue
-            checked.add(key)
-            warn_once(cfg.sparse_test_warnings())
-            empty = [split for split, rows in task_splits(cfg).items() if split.startswith("test") and len(rows) == 0]
-            if empty:
-                raise StateTrackError(f"sweep run {point.name}: split {empty[0]} has no rows (every test row also "
-                                      f"occurs in train or validation); widen the test lengths or lower num_train")
-
-
 def finished(cfg: ExperimentConfig) -> Results | None:
     """The results a run may reuse instead of training: `stored`, unless the run is to overwrite them."""
     return None if cfg.overwrite else stored(cfg)
@@ -161,7 +115,7 @@ def run_or_reuse(cfg: ExperimentConfig, label: str) -> tuple[Results, bool]:
     """The run's results, trained now or read back from its folder (then the flag is True), holding the run's
     lock: a run another process is training is waited for and read back, never trained twice. The sweep owns
     its run folders: an interrupted run of another config (an edited sweep) is cleared; a finished one is not
-    (`validate` refused it)."""
+    (`SweepConfig.check` refused it)."""
     with run_lock(cfg.output_dir, label) as waited:
         results = stored(cfg) if waited else finished(cfg)  # waited: finished just now, also with overwrite
         if results is not None:

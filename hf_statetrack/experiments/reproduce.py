@@ -8,7 +8,8 @@
 
 A thin front door: NAME and scale pick ``eval_configs/reproduce/NAME-<scale>.yaml`` (``cpu``, ``paper``, or an
 ablation that explains a difference from the paper), which plain ``statetrack sweep`` runs the same way (seeds,
-minimum-depth search, resume and the report next to the paper all come from the sweep).
+minimum-depth search, resume and the report next to the paper all come from the sweep). The names are the modules
+of `reproductions` (each holds its paper's numbers and its report).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from pathlib import Path
 
 from ..errors import StateTrackError
 from ..registry import did_you_mean
-from .grid import expand, seed_list
 from .launchers import LaunchOptions
-from .search import SearchSpec
-from .sweep import check_settings, load_sweep, run_sweep, sweep_root
+from .reproductions import names
+from .sweep import run
+from .sweep_config import load_sweep
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "eval_configs" / "reproduce"
-NAMES = ("illusion_of_state", "sarrof_formal_languages", "negative_eigenvalues")
 SCALES = ("cpu", "paper")  # every reproduction has both; an ablation adds NAME-<scale>.yaml, CPU-sized, one seed
 DEFAULT_SEEDS = {"cpu": 1, "paper": 3}
 
@@ -35,9 +35,9 @@ def ablations(name: str) -> list[str]:
 
 
 def config_path(name: str, scale: str) -> Path:
-    if name not in NAMES:
-        raise StateTrackError(f"unknown reproduction {name!r}; {did_you_mean(name, NAMES)}available: "
-                              f"{', '.join(NAMES)}")
+    if name not in names():
+        raise StateTrackError(f"unknown reproduction {name!r}; {did_you_mean(name, names())}available: "
+                              f"{', '.join(names())}")
     if scale not in (*SCALES, *ablations(name)):
         raise StateTrackError(f"--scale must be one of {', '.join((*SCALES, *ablations(name)))} for {name}, got "
                               f"{scale!r}")
@@ -56,24 +56,22 @@ def describe(name: str) -> str:
 
 def list_reproductions() -> str:
     return "\n".join(f"{name:<26} {describe(name)}" + (f" (ablations: --scale {', '.join(ablations(name))})"
-                                                         if ablations(name) else "") for name in NAMES)
+                                                         if ablations(name) else "") for name in names())
 
 
 def plan(name: str, scale: str, seeds: int | None, overrides: list[str], output_dir: str | None) -> str:
     """Every run the reproduction may train (a search stops early, so it is an upper bound), and the estimate."""
-    raw = load_sweep(str(config_path(name, scale)), overrides, output_dir)
-    seed_values = seed_list(raw, seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1)))
-    points = expand(raw)
-    search = SearchSpec.from_raw(raw["search"], raw.get("sweep") or {}) if raw.get("search") else None
-    runs = search.expand(points) if search else points
-    root = sweep_root(raw)
+    cfg = load_sweep(str(config_path(name, scale)), overrides, output_dir)
+    seed_values = cfg.seed_values(seeds, default=DEFAULT_SEEDS.get(scale, 1))
+    points, search, root = cfg.points(), cfg.search, cfg.root
+    runs = cfg.runs(points)
     facts = {point.name: data_facts(point.config(root, seed_values[0])) for point in runs}  # every config is valid
     lines = [f"{point.name} seed {seed}  ({facts[point.name]})" for point in runs for seed in seed_values]
-    check_settings(raw, points, search, root, seed_values)
+    cfg.check_settings(points, seed_values)
     bound = "at most " if search else ""
     summary = f"{name} ({scale} scale): {bound}{len(lines)} runs ({len(points)} points x {len(seed_values)} seeds"
     summary += f" x {len(search.values)} values of {search.key})" if search else ")"
-    estimate = raw.get("estimate_s_per_run")
+    estimate = cfg.estimate_s_per_run
     if scale != "paper" and estimate:
         minutes = len(lines) * estimate / 60
         summary += f"; measured about {estimate:g} s per run on 2 CPU cores: {bound}{minutes:.0f} min"
@@ -90,7 +88,5 @@ def data_facts(cfg) -> str:
 
 def reproduce(name: str, scale: str = "cpu", seeds: int | None = None, overrides: list[str] = (),
               output_dir: str | None = None, launch: LaunchOptions | None = None):
-    path = config_path(name, scale)
-    raw = load_sweep(str(path), overrides, output_dir)
-    count = seeds if seeds is not None else raw.get("seeds", DEFAULT_SEEDS.get(scale, 1))
-    return run_sweep(str(path), overrides, seeds=count, output_dir=output_dir, launch=launch)
+    cfg = load_sweep(str(config_path(name, scale)), overrides, output_dir)
+    return run(cfg, cfg.seed_values(seeds, default=DEFAULT_SEEDS.get(scale, 1)), launch)

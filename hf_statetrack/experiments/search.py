@@ -4,95 +4,26 @@
     search: {min: model.num_layers, values: [1, 2, 3, 4], split: test, metric: sequence_accuracy, threshold: 0.9}
 
 For every grid point the `values` are tried in order; the search stops at the first whose `split` /
-`metric`, averaged over the seeds, reaches `threshold`. Writes ``search.json`` (per point: the first
-passing value or null, the values tried, every seed's score), ``search.md`` (rows: the point without its
-length; columns: the length; cells: the minimum or ``>4``) and ``min_depth_by_length.png``.
+`metric`, averaged over the seeds, reaches `threshold`. Writes ``search.json`` (``spec``: the search as it ran,
+its length key ``by`` included, so readers never guess it; ``points``: per point the first passing value or null,
+the values tried, every seed's score), ``search.md`` (rows: the point without its length; columns: the length;
+cells: the minimum or ``>4``) and ``min_depth_by_length.png``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import StateTrackError
 from ..files import atomic_write
 from ..plots import figure
-from ..registry import did_you_mean
 from ..results import strict_json, table
-from ..scoring import SUMMARY_KEYS
-from .config import set_dotted
-from .grid import Point, attempt, flat, is_variant, point_name, stored
+from .grid import Point, attempt, flat, is_variant, stored
 from .launchers import Job
-
-
-@dataclass
-class SearchSpec:
-    key: str  # the searched config key, e.g. model.num_layers
-    values: list  # tried in this order
-    split: str = "test"
-    metric: str = "sequence_accuracy"
-    threshold: float = 0.9
-    by: str | None = None  # the swept key that gives the columns of search.md (a length)
-
-    @classmethod
-    def from_raw(cls, raw, sweep: dict) -> SearchSpec:
-        if not isinstance(raw, dict) or "min" not in raw or not isinstance(raw.get("values"), list) \
-                or not raw["values"]:
-            raise StateTrackError("search: needs {min: <dotted key>, values: [v1, v2, ...]}, e.g. "
-                                  "{min: model.num_layers, values: [1, 2, 3]}")
-        fields = {"min": "key", **{f.name: f.name for f in dataclasses.fields(cls) if f.name != "key"}}
-        unknown = [k for k in raw if k not in fields]
-        if unknown:
-            raise StateTrackError(f"unknown key {unknown[0]!r} in search; {did_you_mean(unknown[0], fields)}"
-                                  f"valid keys: {', '.join(fields)}")
-        spec = cls(**{fields[k]: v for k, v in raw.items()})
-        if spec.metric not in SUMMARY_KEYS:
-            raise StateTrackError(f"search.metric must be one of {', '.join(SUMMARY_KEYS)}, got {spec.metric!r}")
-        if isinstance(spec.threshold, bool) or not isinstance(spec.threshold, (int, float)) \
-                or not 0 < spec.threshold <= 1:
-            raise StateTrackError(f"search.threshold must be a number in (0, 1], got {spec.threshold!r}")
-        if spec.key in sweep:
-            raise StateTrackError(f"search.min {spec.key!r} is also swept; search it or sweep it, not both")
-        spec.by = spec.by or next((k for k in flat(sweep_example(sweep)) if "length" in k), None)
-        return spec
-
-    def check_runs(self, points: list[Point], config) -> None:
-        """What is read only after runs train, checked before: numeric values (a minimum is looked for and
-        plotted), the split in every run's results, and `by` a key of every run. `config(point)`: its first run."""
-        for value in self.values:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-                raise StateTrackError(f"search.values must be numbers tried in order (the minimum that passes is "
-                                      f"reported), got {value!r}")
-        for point in points:
-            cfg = config(self.at(point, self.values[0]))
-            splits = cfg.split_names()
-            if self.split not in splits:
-                raise StateTrackError(f"search.split {self.split!r} is not a split of run {point.name}; "
-                                      f"{did_you_mean(self.split, splits)}its splits: {', '.join(splits)}")
-            keys = flat(point.raw)
-            if self.by is not None and self.by not in keys:
-                raise StateTrackError(f"search.by {self.by!r} is not a key of run {point.name}; "
-                                      f"{did_you_mean(self.by, keys)}e.g. task.train_length")
-
-    def at(self, point: Point, value) -> Point:
-        """The grid point with the searched key set to `value`."""
-        raw = json.loads(json.dumps(point.raw))
-        set_dotted(raw, self.key, value)
-        values, shown = {**point.values, self.key: value}, {*(point.shown or ()), self.key}
-        return Point(point_name(raw, values, shown), values, raw, shown)
-
-    def expand(self, points: list[Point]) -> list[Point]:
-        return [self.at(p, v) for p in points for v in self.values]
-
-
-def sweep_example(sweep: dict) -> dict:
-    """The first grid point's swept values (to find which keys a sweep sets, variants included)."""
-    return {k: v[0] for k, v in sweep.items()}
+from .sweep_config import SearchSpec, length_key
 
 
 def search_jobs(spec: SearchSpec, points: list[Point], seeds: list[int], root: Path) -> list[Job]:
@@ -193,6 +124,12 @@ def column_keys(points: list[dict], by: str | None) -> set[str]:
 
 
 def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
+    lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
+    return "\n".join([*lines, *search_table(spec, records)]) + "\n"
+
+
+def search_table(spec: SearchSpec, records: list[dict]) -> list[str]:
+    """search.md without its title: the minimum by point (rows) and length (columns), and what ? means."""
     columns = list(dict.fromkeys(column(length_of(r["point"], spec.by)) for r in records))
     keys = column_keys([r["point"] for r in records], spec.by)
     cells: dict[str, dict] = {}
@@ -201,20 +138,29 @@ def search_markdown(spec: SearchSpec, records: list[dict]) -> str:
         row = cells.setdefault(row_label(r["point"], spec.by, columns=keys), {})
         row[column(length_of(r["point"], spec.by))] = found
     header = ["point", *(f"{spec.by.split('.')[-1]} {c}" if spec.by else c for c in columns)]
-    lines = [f"# Minimum {spec.key} reaching {spec.split} {spec.metric} ≥ {spec.threshold:g} (mean over seeds)", ""]
-    lines += table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
+    lines = table(header, [[label, *(row.get(c, "") for c in columns)] for label, row in cells.items()])
     if any(r.get("incomplete") for r in records):
         lines += ["", "?: a run of that point failed or did not finish (errors in summary.json); run the same "
                       "command again to retry it."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_search(root: Path, spec: SearchSpec, records: list[dict]) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write(root / "search.json", strict_json(records))
+    atomic_write(root / "search.json", strict_json({"spec": spec.to_dict(), "points": records}))
     atomic_write(root / "search.md", search_markdown(spec, records))
     if spec.by:
         plot_min_by_length(root / "min_depth_by_length.png", spec, records)
+
+
+def read_search(root: Path, spec: SearchSpec) -> tuple[SearchSpec, list[dict]]:
+    """search.json: the search as it ran and its per-point records. A file written before the spec was stored in it
+    (a bare list of records) takes `spec` (the sweep's), its length key guessed from the records if it has none."""
+    data = json.loads((root / "search.json").read_text())
+    if isinstance(data, dict):
+        return SearchSpec.from_dict(data["spec"], {}), data["points"]
+    by = spec.by or (length_key(data[0]["point"]) if data else None)
+    return SearchSpec(spec.key, spec.values, spec.split, spec.metric, spec.threshold, by), data
 
 
 def plot_min_by_length(path: Path, spec: SearchSpec, records: list[dict]) -> None:

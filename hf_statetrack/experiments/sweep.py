@@ -7,7 +7,7 @@
         - {preset: transformer, num_layers: 2, hidden_size: 64}
     seeds: 3                                  # optional: every point trained with task.seed, +1, +2
     search: {min: model.num_layers, values: [1, 2, 3]}   # optional: the minimum-depth search (`search`)
-    report: illusion_of_state                 # optional: a report beside the papers' numbers (`reports`)
+    report: illusion_of_state                 # optional: a report beside the papers' numbers (`reproductions`)
 
 Every run writes ``<output_dir>/<point>/seed<k>`` as `statetrack train` would (a seed varies the data and
 the initialisation together), on the launcher of `launchers` (``local``: ``--max-parallel`` at once in worker
@@ -29,76 +29,47 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write, resolve
+from ..files import atomic_write
 from ..plots import palette, plot_by_length
 from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
 from ..scoring import SUMMARY_KEYS
-from ..yaml_loader import read_yaml
-from .config import apply_override
-from .grid import (
-    LENGTH_KEYS,
-    Point,
-    attempt,
-    expand,
-    length_spread,
-    mean_std,
-    seed_list,
-    seed_stats,
-    stored,
-    validate,
-)
+from .grid import LENGTH_KEYS, Point, attempt, length_spread, mean_std, seed_stats, stored
 from .launchers import Job, LaunchOptions, run_jobs
-from .reports import REPORTS, write_report
-from .search import SearchSpec, collect_search, search_jobs
+from .reproductions import write_report
+from .search import collect_search, search_jobs
+from .sweep_config import SweepConfig, load_sweep
 
 KEY = ("test", "sequence_accuracy")  # the metric shown in a run's progress line
 
 
-def load_sweep(path: str, overrides: list[str] = (), output_dir: str | None = None) -> dict:
-    raw = read_yaml(path)
-    for assignment in overrides:
-        apply_override(raw, assignment)
-    if output_dir:
-        raw["output_dir"] = output_dir
-    return raw
-
-
-def sweep_root(raw: dict) -> Path:
-    return resolve(raw.get("output_dir", "outputs/sweep"))
-
-
 def run_sweep(path: str, overrides: list[str] = (), seeds: int | None = None, output_dir: str | None = None,
               launch: LaunchOptions | None = None) -> dict[str, list[Results]]:
+    """`run` of the sweep file at `path` (``--set`` overrides, ``--output-dir``)."""
+    return run(load_sweep(path, overrides, output_dir), seeds, launch)
+
+
+def run(cfg: SweepConfig, seeds: int | list[int] | None = None,
+        launch: LaunchOptions | None = None) -> dict[str, list[Results]]:
     """Every point x seed (or, with ``search:``, the minimum-depth search) on the chosen launcher (default: local,
-    in this process); returns every finished point -> its per-seed results, read from the run folders."""
-    raw = load_sweep(path, overrides, output_dir)
-    root, points, seed_values = sweep_root(raw), expand(raw), seed_list(raw, seeds)
-    search = SearchSpec.from_raw(raw.get("search"), raw.get("sweep") or {}) if raw.get("search") else None
-    check_settings(raw, points, search, root, seed_values)
-    validate(search.expand(points) if search else points, seed_values, root)  # every run, before training any
-    launch = launch or LaunchOptions()
+    in this process); returns every finished point -> its per-seed results, read from the run folders. `seeds`: a
+    count (default: the file's), or the seed values."""
+    root, points = cfg.root, cfg.points()
+    seed_values = seeds if isinstance(seeds, list) else cfg.seed_values(seeds)
+    cfg.check(points, seed_values)  # every run, before training any
+    launch, search = launch or LaunchOptions(), cfg.search
     if search:
         failures = run_jobs(search_jobs(search, points, seed_values, root), launch,
-                            (search.split, search.metric), root, raw.get("threads"))
+                            (search.split, search.metric), root, cfg.threads)
         summary, missing = collect_search(search, points, seed_values, root, failures)
     else:
         jobs = [Job([(p.name, s)], partial(attempt, p.config(root, s), p.name, s, KEY))
                 for p, s in itertools.product(points, seed_values)]
-        failures = run_jobs(jobs, launch, KEY, root, raw.get("threads"))
+        failures = run_jobs(jobs, launch, KEY, root, cfg.threads)
         summary, missing = collect_runs(points, seed_values, root, failures)
-    write_summary(root, summary, {run: failures.get(run, "unfinished") for run in missing})
-    if raw.get("report") and summary:
-        write_report(raw["report"], root, summary, raw)
+    write_summary(root, summary, {key: failures.get(key, "unfinished") for key in missing})
+    if cfg.report and summary:
+        write_report(cfg.report, root, summary, cfg)
     return summary
-
-
-def check_settings(raw: dict, points: list[Point], search: SearchSpec | None, root: Path, seeds: list[int]) -> None:
-    """The settings read only after runs train (the report's name, the search's split, key and values), checked
-    before any run trains; `statetrack reproduce --dry-run` runs this too."""
-    if raw.get("report") is not None:
-        REPORTS.lookup(raw["report"])
-    if search:
-        search.check_runs(points, lambda point: point.config(root, seeds[0]))
 
 
 def collect_runs(points: list[Point], seeds: list[int], root: Path, failed=()) -> tuple[dict, list]:

@@ -2,7 +2,7 @@ import pytest
 
 from hf_statetrack import StateTrackError
 from hf_statetrack.experiments.config import apply_override, from_dict, load_config
-from hf_statetrack.experiments.grid import expand
+from hf_statetrack.experiments.sweep_config import SweepConfig
 
 BASE = {
     "output_dir": "out",
@@ -82,14 +82,14 @@ def test_bad_yaml_and_missing_file(tmp_path):
 def test_sweep_expands_the_product_with_distinct_names():
     raw = {**BASE, "sweep": {"task.name": ["S3", "Z2"],
                              "model": [{"preset": "lstm", "hidden_size": 8}, {"preset": "gru", "hidden_size": 8}]}}
-    points = expand(raw)
+    points = SweepConfig.from_dict(raw).points()
     assert [p.name for p in points] == ["S3-lstm-H8", "S3-gru-H8", "Z2-lstm-H8", "Z2-gru-H8"]
     assert points[3].raw["task"]["name"] == "Z2" and points[3].raw["model"]["preset"] == "gru"
     assert BASE["task"]["name"] == "S3"  # the base config is not mutated
 
 
 def test_binning_settings_are_unset_by_default_so_finished_runs_keep_their_identity():
-    from hf_statetrack.experiments.grid import identity
+    from hf_statetrack.experiments.rundir import identity
 
     cfg = from_dict(BASE)
     assert {k: cfg.to_dict()["evaluation"][k] for k in ("min_rows", "bin_edges", "bound")} == dict.fromkeys(

@@ -125,6 +125,6 @@ def test_ray_runs_the_min_depth_search_with_the_local_results(embedded_ray, tmp_
     run_sweep(path, output_dir=str(tmp_path / "local"))
     run_sweep(path, output_dir=str(tmp_path / "ray"), launch=RAY)
     records = [json.loads((tmp_path / d / "search.json").read_text()) for d in ("local", "ray")]
-    assert records[0] == records[1] and [r["tried"] for r in records[0]] == [[1, 2], [1, 2]]
+    assert records[0] == records[1] and [r["tried"] for r in records[0]["points"]] == [[1, 2], [1, 2]]
     assert metrics(tmp_path / "ray") == metrics(tmp_path / "local")
     assert "[sweep] 4/4 done, 0 failed" in capsys.readouterr().out

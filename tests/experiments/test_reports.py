@@ -1,6 +1,7 @@
 """Reports read what they say about a model off its preset's facts, not off lists of names."""
 
-from hf_statetrack.experiments.reports import negative_eigenvalues, recurrent
+from hf_statetrack.experiments.reproductions.illusion_of_state import recurrent
+from hf_statetrack.experiments.reproductions.negative_eigenvalues import negative_eigenvalues
 from hf_statetrack.results import Results
 
 MODELS = [  # (model section as results.json stores it, the transition range the report must print)

@@ -6,21 +6,21 @@ import pytest
 
 from hf_statetrack.cli import main
 from hf_statetrack.experiments import reproduce
-from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.sweep import load_sweep
+from hf_statetrack.experiments.sweep_config import SweepConfig
 
 SIZES = {"tomita1": 1000, "tomita2": 1000, "anbn": 1000, "anbncn": 1000, "anbncndn": 1000, "aa_star": 250,
          "aaaa_star": 125, "abab_star": 125}  # Sarrof et al.'s training-set sizes; 10,000 for the others
 NOT_FORMAL = ("bounded_dyck", "flip_flop")
 
 
-def config(scale: str) -> dict:
+def config(scale: str) -> SweepConfig:
     return load_sweep(str(reproduce.config_path("sarrof_formal_languages", scale)))
 
 
 @pytest.mark.parametrize("scale", reproduce.SCALES)
 def test_every_language_runs_at_the_papers_protocol(scale):
-    points = expand(config(scale))
+    points = config(scale).points()
     assert points
     for point in points:
         task, raw = point.raw["task"], point.raw
@@ -31,18 +31,20 @@ def test_every_language_runs_at_the_papers_protocol(scale):
         assert task["label_framing"] == "sarrof"
         assert task["num_train"] == SIZES.get(task["name"], 10000)
         assert task.get("nested", False) == task["name"].startswith("shuffle")
-    swept = config(scale)["sweep"]
+    swept = config(scale).sweep
     assert swept["training.learning_rate"] == [1e-4, 1e-3] and swept["model.hidden_size"] == [16, 64]
 
 
 def test_the_cpu_file_cuts_only_the_epochs():
     paper, cpu = config("paper"), config("cpu")
-    assert paper["training"]["num_train_epochs"] == 50 and cpu["training"]["num_train_epochs"] < 50
-    by_name = {v["task.name"]: v for v in paper["sweep"]["variant"]}
-    assert all(by_name[v["task.name"]] == v for v in cpu["sweep"]["variant"])  # each language as in the paper file
-    strip = {"output_dir", "seeds", "estimate_s_per_run"}
-    same_paper, same_cpu = ({k: copy.deepcopy(v) for k, v in raw.items() if k not in strip} for raw in (paper, cpu))
+    epochs = [cfg.experiment["training"]["num_train_epochs"] for cfg in (paper, cpu)]
+    assert epochs[0] == 50 and epochs[1] < 50
+    by_name = {v["task.name"]: v for v in paper.sweep["variant"]}
+    assert all(by_name[v["task.name"]] == v for v in cpu.sweep["variant"])  # each language as in the paper file
+    same_paper, same_cpu = (copy.deepcopy({**cfg.experiment, "sweep": cfg.sweep, "report": cfg.report})
+                            for cfg in (paper, cpu))
     for raw in (same_paper, same_cpu):
+        raw.pop("output_dir")
         raw["training"].pop("num_train_epochs")
         raw["sweep"].pop("variant")
     assert same_paper == same_cpu

@@ -4,8 +4,10 @@ each cell a verdict (synthetic `Results`, nothing trains)."""
 import pytest
 
 from hf_statetrack.data.params import GenerationParams
-from hf_statetrack.experiments import papers, reports, reproduce
-from hf_statetrack.experiments.grid import expand
+from hf_statetrack.experiments import reproduce
+from hf_statetrack.experiments.reproductions import illusion_of_state, names
+from hf_statetrack.experiments.reproductions import negative_eigenvalues as grazzi
+from hf_statetrack.experiments.reproductions import sarrof_formal_languages as sarrof
 from hf_statetrack.experiments.sweep import load_sweep
 from hf_statetrack.results import Results
 
@@ -40,12 +42,12 @@ def experiment(name: str, train, test, extra=None, layers=1, lr=1e-3, seed=0, **
     (experiment("d2", [1, 100], [1, 100], [[101, 200]]), [("test", 0, "1-100"), ("test@101-200", 1, "101-200")]),
 ], ids=["tomita3", "tomita1", "anbn", "dyck1", "d2"])
 def test_test_splits_map_onto_the_papers_bins_by_order(config, expected):
-    assert reports.paper_bins(fake(config, {})) == expected
+    assert sarrof.paper_bins(fake(config, {})) == expected
 
 
 def test_in_the_paper_config_exactly_the_one_string_per_length_languages_start_at_the_second_bin():
     raw = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "paper")))
-    first = {p.raw["task"]["name"]: reports.paper_bins(fake(p.raw, {}))[0][1] for p in expand(raw)
+    first = {p.raw["task"]["name"]: sarrof.paper_bins(fake(p.raw, {}))[0][1] for p in raw.points()
              if p.raw["task"].get("label_framing")}
     assert {name for name, index in first.items() if index == 1} == FROM_SECOND_BIN
     assert set(first.values()) == {0, 1}
@@ -68,16 +70,16 @@ def test_report_keeps_framings_apart_picks_the_lr_on_validation_and_gives_verdic
         "published-lr3": point(tomita3("sarrof_as_published", 1e-3), {"test": 0.0, "test@101-150": 0.0},
                                validation=0.1),
     }
-    best = reports.best_by_validation(summary)
+    best = sarrof.best_by_validation(summary)
     assert set(best) == {("tomita3", "label_framing sarrof", 1), ("tomita3", "label_framing sarrof_as_published", 1)}
     assert best[("tomita3", "label_framing sarrof", 1)] is summary["sarrof-lr3"]
-    monkeypatch.delitem(papers.SARROF_CAUSES, "tomita3", raising=False)
-    text = reports.sarrof_formal_languages(None, summary, {})
+    monkeypatch.delitem(sarrof.SARROF_CAUSES, "tomita3", raising=False)
+    text = sarrof.sarrof_formal_languages(None, summary, {})
     assert "| tomita3 (label_framing sarrof_as_published) | 1 | 1-100 | 1 | 26.0 / 25.99 | within ours |" in text
     assert "| tomita3 (label_framing sarrof_as_published) | 1 | 101-150 | 2 | 12.5 / 12.49 | within ours |" in text
     assert "| tomita3 (label_framing sarrof) | 1 | 1-100 | 1 | 98.0 / 25.99 | +72.0 points: not yet measured |" in text
-    monkeypatch.setitem(papers.SARROF_CAUSES, "tomita3", "the paper's targets (measured)")
-    text = reports.sarrof_formal_languages(None, summary, {})
+    monkeypatch.setitem(sarrof.SARROF_CAUSES, "tomita3", "the paper's targets (measured)")
+    text = sarrof.sarrof_formal_languages(None, summary, {})
     assert "| 98.0 / 25.99 | +72.0 points: the paper's targets (measured) |" in text
 
 
@@ -89,26 +91,26 @@ def test_a_budget_ablation_is_two_rows_and_a_lone_reproduction_row_carries_no_la
                "large": point(large, {"test": 0.3, "test@51-100": 0.0}, 0.5),
                "d2": point(experiment("d2", [1, 100], [1, 100], [[101, 200]], label_framing="sarrof"),
                            {"test": 1.0, "test@101-200": 0.9}, 1.0)}
-    assert reports.variant_labels(summary) == {"small": "num_train 2000 · num_train_epochs 10",
+    assert sarrof.variant_labels(summary) == {"small": "num_train 2000 · num_train_epochs 10",
                                                "large": "num_train 10000 · num_train_epochs 50", "d2": ""}
-    text = reports.sarrof_formal_languages(None, summary, {})
+    text = sarrof.sarrof_formal_languages(None, summary, {})
     assert "| parity (num_train 10000 · num_train_epochs 50) | 1 | 1-50 | 1 | 30.0 / 26.95 |" in text
     assert "| d2 | 1 | 101-200 | 2 | 90.0 / 100 | -10.0 points: not yet measured |" in text
 
 
 def test_within_ours_spans_the_seeds_and_their_test_sampling_error():
-    assert reports.within_ours([1.0], [2000], 100) and reports.within_ours([0.0], [125], 0)
-    assert reports.within_ours([0.5], [2000], 51.0) and not reports.within_ours([0.5], [2000], 55.0)
-    assert reports.within_ours([0.4, 0.6], [2000, 2000], 55.0)  # between the seeds
-    assert reports.sarrof_verdict("parity", [0.2, 0.22], [2000, 2000], 26.95) == "-5.9 points: not yet measured"
-    assert reports.sarrof_verdict("parity", [0.2], [2000], None) == ""
+    assert sarrof.within_ours([1.0], [2000], 100) and sarrof.within_ours([0.0], [125], 0)
+    assert sarrof.within_ours([0.5], [2000], 51.0) and not sarrof.within_ours([0.5], [2000], 55.0)
+    assert sarrof.within_ours([0.4, 0.6], [2000, 2000], 55.0)  # between the seeds
+    assert sarrof.sarrof_verdict("parity", [0.2, 0.22], [2000, 2000], 26.95) == "-5.9 points: not yet measured"
+    assert sarrof.sarrof_verdict("parity", [0.2], [2000], None) == ""
 
 
 def test_the_illusion_report_counts_the_seeds_passing_at_each_depth():
     records = [{"point": {"task.name": "A5", "task.test_length": 4}, "min": 2, "tried": [1, 2],
                 "scores": {"1": [0.0, 0.95, 0.1], "2": [0.99, 0.98, 0.5]}},
                {"point": {"task.name": "Z60", "task.test_length": 4}, "min": 1, "tried": [1], "scores": {"1": [1.0]}}]
-    lines = reports.seeds_passing(records, "task.test_length", 0.9)
+    lines = illusion_of_state.seeds_passing(records, "task.test_length", 0.9)
     assert "| A5 | 4 | 1/3 | 2/3 |" in lines and "| Z60 | 4 | 1/1 |  |" in lines
 
 
@@ -119,12 +121,12 @@ def test_the_negative_eigenvalue_report_puts_the_papers_scaled_accuracy_beside_o
                            "allow_negative_eigenvalues": negative}
         return [fake(config, {"test": accuracy})]
 
-    text = reports.negative_eigenvalues(None, {"pos": run(False, 0.5), "neg": run(True, 1.0)}, {})
+    text = grazzi.negative_eigenvalues(None, {"pos": run(False, 0.5), "neg": run(True, 1.0)}, {})
     assert "| parity_check | deltanet | [0, 1] | ~0 | 0.00 |" in text
     assert "| parity_check | deltanet | [-1, 1] | 1.0 | 1.00 |" in text
 
 
-@pytest.mark.parametrize("name, scale", [(n, s) for n in reproduce.NAMES for s in reproduce.ablations(n)])
+@pytest.mark.parametrize("name, scale", [(n, s) for n in names() for s in reproduce.ablations(n)])
 def test_every_ablation_has_a_dry_run_with_a_measured_estimate(name, scale, capsys):
     from hf_statetrack.cli import main
 
@@ -136,13 +138,13 @@ def test_every_ablation_has_a_dry_run_with_a_measured_estimate(name, scale, caps
 
 def test_the_ablations_hold_what_they_compare():
     framing = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "tomita3_targets")))
-    assert framing["sweep"]["task.label_framing"] == ["sarrof", "sarrof_as_published"]
-    assert {p.raw["task"]["name"] for p in expand(framing)} == {"tomita3"}
-    budget = expand(load_sweep(str(reproduce.config_path("sarrof_formal_languages", "budget"))))
+    assert framing.sweep["task.label_framing"] == ["sarrof", "sarrof_as_published"]
+    assert {p.raw["task"]["name"] for p in framing.points()} == {"tomita3"}
+    budget = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "budget"))).points()
     assert {(p.raw["task"]["name"], p.raw["task"]["num_train"], p.raw["training"]["num_train_epochs"])
             for p in budget} == {(lang, n, e) for lang in ("parity", "tomita5")
                                  for n, e in ((2000, 10), (10000, 2), (10000, 50))}
-    width = expand(load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))))
+    width = load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))).points()
     assert [p.raw["model"]["allow_negative_eigenvalues"] for p in width] == [False, True]
     assert all(p.raw["model"]["hidden_size"] == 128 and p.raw["training"]["per_device_train_batch_size"] == 256
                and p.raw["task"]["train_length"] == [3, 40] for p in width)
@@ -150,19 +152,19 @@ def test_the_ablations_hold_what_they_compare():
 
 def test_the_illusion_cpu_file_covers_three_groups_lengths_2_to_8_and_four_architectures():
     raw = load_sweep(str(reproduce.config_path("illusion_of_state", "cpu")))
-    points = expand(raw)
+    points = raw.points()
     assert {p.raw["task"]["name"] for p in points} == {"Z60", "A4_x_Z5", "A5"}
     assert {p.raw["task"]["test_length"] for p in points} == {2, 4, 6, 8}
     assert {p.raw["model"]["preset"] for p in points} == {"ids4", "lstm", "transformer", "mamba"}
-    assert raw["search"]["values"] == [1, 2, 3, 4]
+    assert raw.search.values == [1, 2, 3, 4]
 
 
 def test_a_length_whose_variant_sets_its_own_data_and_epochs_stays_in_its_models_row():
     from hf_statetrack.experiments import search
 
     raw = load_sweep(str(reproduce.config_path("illusion_of_state", "cpu")))
-    spec = search.SearchSpec.from_raw(raw["search"], raw["sweep"])
+    spec = raw.search
     records = [{"point": search.with_length(p, spec.by), "min": 1, "tried": [1], "scores": {"1": [1.0]}}
-               for p in expand(raw)]
+               for p in raw.points()]
     rows = [line for line in search.search_markdown(spec, records).splitlines() if line.startswith("| A5 · lstm")]
     assert rows == ["| A5 · lstm-H128 · learning_rate 0.003 | 1 | 1 | 1 | 1 |"]

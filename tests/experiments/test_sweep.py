@@ -13,11 +13,12 @@ from hf_statetrack.cli import main
 from hf_statetrack.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
 from hf_statetrack.experiments.config import from_dict, resolved
-from hf_statetrack.experiments.grid import expand
+from hf_statetrack.experiments.reproductions import names
 from hf_statetrack.experiments.run import run_experiment
-from hf_statetrack.experiments.rundir import fingerprint
+from hf_statetrack.experiments.rundir import fingerprint, identity
 from hf_statetrack.experiments.search import length_of
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
+from hf_statetrack.experiments.sweep_config import SweepConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -103,7 +104,7 @@ def test_changing_the_threads_retrains_nothing_and_resumes_the_same_run(tmp_path
     monkeypatch.setattr(grid, "run_experiment", lambda cfg: trained.append(cfg.output_dir) or run_experiment(cfg))
     assert main(["sweep", path, "--set", "threads=2"]) == 0 and main(["sweep", path, "--threads", "1"]) == 0
     assert trained == [] and capsys.readouterr().out.count("(reused)") == 2
-    cfg = expand(load_sweep(path))[0].config(tmp_path / "out", 0)
+    cfg = load_sweep(path).points()[0].config(tmp_path / "out", 0)
     assert fingerprint(cfg) == fingerprint(from_dict({**cfg.to_dict(), "threads": 3}))
 
 
@@ -153,7 +154,7 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     path = write(tmp_path, sweep={"task.name": ["S5", "A5"], "task.train_length": [4, 5]},
                  search={"min": "model.num_layers", "values": [1, 2, 3]}, report="illusion_of_state")
     run_sweep(path, seeds=2)
-    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    records = json.loads((tmp_path / "out" / "search.json").read_text())["points"]
     s5, a5 = records[0], records[2]
     assert s5["point"] == {"task.name": "S5", "task.train_length": 4} and s5["min"] == 2 and s5["tried"] == [1, 2]
     assert s5["scores"] == {"1": [0.5, 0.5], "2": [1.0, 1.0]}
@@ -168,6 +169,22 @@ def test_search_stops_at_the_first_passing_depth_and_records_null_when_none_pass
     assert "* A5 · lstm: 4: none, 5: none -> differs" in report
 
 
+def test_the_report_reads_the_search_spec_from_search_json_and_old_files_still_read(tmp_path, monkeypatch):
+    """search.json stores the search (its length key too); a file an older release wrote (a bare list of records)
+    gives the same report, its spec taken from the sweep file."""
+    from hf_statetrack.experiments.reproductions.illusion_of_state import illusion_of_state
+
+    fake_depth_runs(monkeypatch, {"S5": 1})
+    path = write(tmp_path, sweep={"task.name": ["S5"], "task.train_length": [4, 5]},
+                 search={"min": "model.num_layers", "values": [1, 2]}, report="illusion_of_state")
+    summary = run_sweep(path)
+    root = tmp_path / "out"
+    stored = json.loads((root / "search.json").read_text())
+    assert stored["spec"]["by"] == "task.train_length"
+    (root / "search.json").write_text(json.dumps(stored["points"]))
+    assert illusion_of_state(root, summary, load_sweep(path)) == (root / "report.md").read_text()
+
+
 def test_a_variant_that_sets_the_length_beside_the_base_length_is_searched_at_both(tmp_path, monkeypatch):
     """Regression: points that kept the base config's length had none in search.json, so search.md showed a
     'test_length None' column and the figure's sort failed on None."""
@@ -177,7 +194,10 @@ def test_a_variant_that_sets_the_length_beside_the_base_length_is_searched_at_bo
                                                               {"task.test_length": 6}]},
                  search={"min": "model.num_layers", "values": [1, 2], "by": "task.test_length"})
     run_sweep(path)
-    records = json.loads((tmp_path / "out" / "search.json").read_text())
+    stored = json.loads((tmp_path / "out" / "search.json").read_text())
+    assert stored["spec"] == {"min": "model.num_layers", "values": [1, 2], "split": "test",
+                              "metric": "sequence_accuracy", "threshold": 0.9, "by": "task.test_length"}
+    records = stored["points"]
     assert [length_of(r["point"], "task.test_length") for r in records] == [4, 6, 4, 6]
     assert [r["min"] for r in records] == [1, 1, None, None]
     table = (tmp_path / "out" / "search.md").read_text()
@@ -228,7 +248,7 @@ def test_variants_set_settings_together_and_names_show_what_varies():
     raw = {**TINY, "output_dir": "o", "sweep": {"variant": [
         {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-3},
         {"model": {"preset": "lstm", "hidden_size": 8}, "training.learning_rate": 1e-4}]}}
-    points = expand(raw)
+    points = SweepConfig.from_dict(raw).points()
     assert [p.raw["training"]["learning_rate"] for p in points] == [1e-3, 1e-4]
     assert [p.name for p in points] == ["Z2-lstm-H8-learning_rate0.001", "Z2-lstm-H8-learning_rate0.0001"]
 
@@ -236,10 +256,10 @@ def test_variants_set_settings_together_and_names_show_what_varies():
 def test_a_variant_that_replaces_the_task_section_is_refused_in_one_line():
     raw = {**TINY, "output_dir": "o", "sweep": {"variant": [{"task": {"train_length": [2, 8]}}]}}
     with pytest.raises(StateTrackError, match="task.train_length"):
-        expand(raw)
+        SweepConfig.from_dict(raw).points()
 
 
-@pytest.mark.parametrize("name", reproduce.NAMES)
+@pytest.mark.parametrize("name", names())
 @pytest.mark.parametrize("scale", reproduce.SCALES)
 def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys):
     assert main(["reproduce", name, "--scale", scale, "--dry-run"]) == 0
@@ -250,15 +270,15 @@ def test_every_reproduction_lists_its_runs_without_training(name, scale, capsys)
 
 def test_reproduce_list_and_bad_names(capsys):
     assert main(["reproduce", "--list"]) == 0
-    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == list(reproduce.NAMES)
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == names()
     assert main(["reproduce", "illusion_of_stat"]) == 2
     assert "did you mean 'illusion_of_state'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", reproduce.NAMES)
+@pytest.mark.parametrize("name", names())
 def test_one_paper_scale_point_trains_with_tiny_sizes(name, tmp_path):
     """The first point of each paper-scale config, exactly as configured except for its sizes."""
-    raw = expand(load_sweep(str(reproduce.config_path(name, "paper"))))[0].raw
+    raw = load_sweep(str(reproduce.config_path(name, "paper"))).points()[0].raw
     raw["task"].update(num_train=32, num_validation=8, num_test=8)
     raw["model"].update(num_layers=1, hidden_size=16)
     if "num_attention_heads" in raw["model"]:
@@ -274,14 +294,14 @@ def test_a_field_added_with_a_none_default_keeps_finished_runs_the_same_run():
     stored = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8}, "resume": False}
     now = {"task": {"name": "S5"}, "model": {"preset": "lstm", "hidden_size": 8, "architecture": None},
            "resume": True, "overwrite": False}
-    assert grid.identity(stored) == grid.identity(now)
-    assert grid.identity(stored) != grid.identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
+    assert identity(stored) == identity(now)
+    assert identity(stored) != identity({**now, "model": {"preset": "lstm", "hidden_size": 16}})
 
 
 def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
     """Sarrof cells read 'mean ± std / paper'; the negative-eigenvalue table has a std column (fake runs)."""
     from hf_statetrack.experiments.grid import mean_std
-    from hf_statetrack.experiments.reports import negative_eigenvalues
+    from hf_statetrack.experiments.reproductions.negative_eigenvalues import negative_eigenvalues
 
     assert mean_std([0.5]) == "50.0" and mean_std([0.5, 1.0]) == "75.0 ± 35.4"
     fake_depth_runs(monkeypatch, {"Z2": 1})
@@ -293,7 +313,7 @@ def test_reports_show_the_spread_over_seeds(tmp_path, monkeypatch):
 def test_a_swept_value_with_dotdot_stays_inside_the_sweep_folder(tmp_path):
     """Regression: a swept string holding `/..` put run folders outside the sweep's output_dir."""
     raw = {**TINY, "output_dir": str(tmp_path / "out"), "sweep": {"training.run_name": ["a/../../../escape", "b"]}}
-    for point in expand(raw):
+    for point in SweepConfig.from_dict(raw).points():
         folder = Path(point.config(tmp_path / "out", 0).output_dir)
         assert folder.parent.parent == tmp_path / "out" and folder.name == "seed0"
 

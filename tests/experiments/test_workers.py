@@ -142,7 +142,7 @@ def test_a_parallel_search_keeps_each_points_order_and_writes_the_sequential_fil
     run_sweep(path, output_dir=str(one), launch=LaunchOptions(max_parallel=1))
     run_sweep(path, output_dir=str(two), launch=LaunchOptions(max_parallel=2))
     records = [json.loads((root / "search.json").read_text()) for root in (one, two)]
-    assert records[0] == records[1] and [r["tried"] for r in records[1]] == [[1], [1, 2]]
+    assert records[0] == records[1] and [r["tried"] for r in records[1]["points"]] == [[1], [1, 2]]
     assert not (two / "Z2-lstm-L2-H8").exists()
     assert (one / "search.md").read_text() == (two / "search.md").read_text()
     assert_same_files(one, two)
