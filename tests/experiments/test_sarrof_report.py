@@ -102,7 +102,9 @@ def test_within_ours_spans_the_seeds_and_their_test_sampling_error():
     assert sarrof.within_ours([1.0], [2000], 100) and sarrof.within_ours([0.0], [125], 0)
     assert sarrof.within_ours([0.5], [2000], 51.0) and not sarrof.within_ours([0.5], [2000], 55.0)
     assert sarrof.within_ours([0.4, 0.6], [2000, 2000], 55.0)  # between the seeds
-    assert sarrof.sarrof_verdict("parity", [0.2, 0.22], [2000, 2000], 26.95) == "-5.9 points: not yet measured"
+    assert sarrof.sarrof_verdict("parity", [0.2, 0.22], [2000, 2000], 26.95) == \
+        f"-5.9 points: {sarrof.SARROF_CAUSES['parity']}"
+    assert sarrof.sarrof_verdict("tomita6", [0.0], [2000], 7.2) == "-7.2 points: not yet measured"
     assert sarrof.sarrof_verdict("parity", [0.2], [2000], None) == ""
 
 
