@@ -17,8 +17,8 @@ from pathlib import Path
 import datasets
 import datasets.load
 
-from ..errors import StateTrackError
-from ..upstream import warn_drift
+from ..core.errors import StateTrackError
+from ..core.upstream import warn_drift
 from .builder import DATASET_NAME
 
 BUILDER_MODULE = "hf_statetrack.data.builder"

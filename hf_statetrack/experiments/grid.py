@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..files import output_folder
-from ..results import Results, percent
-from ..scoring import SUMMARY_KEYS
+from ..core.errors import StateTrackError
+from ..core.files import output_folder
+from ..reporting.results import Results, percent
+from ..stats.scoring import SUMMARY_KEYS
 from .checks import warn_once
 from .config import ExperimentConfig, ModelSection, from_dict, set_dotted
 from .pipeline import task_splits

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write
-from ..intervals import wilson
-from ..registry import Registry
-from ..results import Results, table
-from ..tagging import test_label
+from ..core.files import atomic_write
+from ..core.registry import Registry
+from ..reporting.results import Results, table
+from ..runtime.tagging import test_label
+from ..stats.intervals import wilson
 from ..tasks import get_task
 from .grid import flat, identity, mean_std
 from .papers import GRAZZI_SCALED, GRAZZI_SHAPE, ILLUSION_SHAPE, SARROF_CAUSES, SARROF_MAMBA

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import StateTrackError
-from ..registry import did_you_mean
+from ..core.errors import StateTrackError
+from ..core.registry import did_you_mean
 from .grid import expand, seed_list
 from .launchers import LaunchOptions
 from .search import SearchSpec

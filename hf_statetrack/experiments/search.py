@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..files import atomic_write
-from ..plots import figure
-from ..registry import did_you_mean
-from ..results import strict_json, table
-from ..scoring import SUMMARY_KEYS
+from ..core.errors import StateTrackError
+from ..core.files import atomic_write
+from ..core.registry import did_you_mean
+from ..reporting.plots import figure
+from ..reporting.results import strict_json, table
+from ..stats.scoring import SUMMARY_KEYS
 from .config import set_dotted
 from .grid import Point, attempt, flat, is_variant, point_name, stored
 from .launchers import Job

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write, resolve
-from ..plots import palette, plot_by_length
-from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
-from ..scoring import SUMMARY_KEYS
-from ..yaml_loader import read_yaml
+from ..core.files import atomic_write, resolve
+from ..core.yaml_loader import read_yaml
+from ..reporting.plots import palette, plot_by_length
+from ..reporting.results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
+from ..stats.scoring import SUMMARY_KEYS
 from .config import apply_override
 from .grid import (
     LENGTH_KEYS,

@@ -1,7 +1,7 @@
 """Reports read what they say about a model off its preset's facts, not off lists of names."""
 
 from hf_statetrack.experiments.reports import negative_eigenvalues, recurrent
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
 
 MODELS = [  # (model section as results.json stores it, the transition range the report must print)
     ({"preset": "mamba", "num_layers": 1}, "[0, 1]"),

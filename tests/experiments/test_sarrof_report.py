@@ -7,7 +7,7 @@ from hf_statetrack.data.params import GenerationParams
 from hf_statetrack.experiments import papers, reports, reproduce
 from hf_statetrack.experiments.grid import expand
 from hf_statetrack.experiments.sweep import load_sweep
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
 
 # Languages whose `test` split is the paper's second bin (SCIENCE.md section 6, notes/sarrof-data.md): one string per
 # length, so no test string at training lengths.

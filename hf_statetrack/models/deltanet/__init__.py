@@ -8,7 +8,7 @@ gives the original DeltaNet with beta in (0, 1) for comparison.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, allow_negative_eigenvalues, register_preset
+from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel

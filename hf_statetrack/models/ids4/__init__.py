@@ -7,7 +7,7 @@ the weights and write `auto_map`, so checkpoints load without hf_statetrack (tru
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_ids4 import IDS4Config
 from .modeling_ids4 import IDS4ForTokenClassification, IDS4Model, ids4_scan
 from .naive import ids4_scan_reference

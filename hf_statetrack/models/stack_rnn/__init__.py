@@ -7,7 +7,7 @@ next to the weights and write `auto_map`, so checkpoints load without hf_statetr
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_stack_rnn import StackRNNConfig
 from .modeling_stack_rnn import MemoryRNNLayer, StackRNNForTokenClassification, StackRNNLayer, StackRNNModel
 from .naive import stack_rnn_layer_reference
