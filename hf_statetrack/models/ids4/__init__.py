@@ -1,7 +1,8 @@
 """IDS4, the input-dependent non-diagonal SSM (preset "ids4"), registered with the Auto classes.
 
-`register_for_auto_class` makes `save_pretrained` copy modeling_ids4.py and configuration_ids4.py next to
-the weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy modeling_ids4.py, configuration_ids4.py and tagging_head.py
+(a link to models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load without
+hf_statetrack (trust_remote_code=True).
 `PRESET` is registered here.
 """
 
