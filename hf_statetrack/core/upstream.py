@@ -341,8 +341,3 @@ HOOKS = {hook.name: hook for hook in (
     Hook("datasets_loader", "datasets", check_datasets_loader),
     Hook("datasets_builder", "datasets", check_datasets_builder),
 )}
-
-
-def report() -> dict[str, str | None]:
-    """hook name -> None (holds) or what changed; `statetrack doctor`-style summary for bug reports."""
-    return {name: hook.check() for name, hook in HOOKS.items()}
