@@ -110,7 +110,7 @@ def test_the_cli_sets_the_wait_policy_before_torch_loads():
 def test_train_prints_the_choice_and_records_it(tmp_path, capsys, one_thread):
     import json
 
-    from tests.experiments.test_sweep import TINY
+    from tests.experiments.tiny import TINY_EXPERIMENT as TINY
 
     path = tmp_path / "run.yaml"
     path.write_text(yaml.safe_dump({**TINY, "output_dir": str(tmp_path / "out"), "threads": 2}))
