@@ -83,10 +83,10 @@ def profile(args: argparse.Namespace, work: Path) -> dict[str, float]:
     import torch
     from transformers import Trainer
 
-    from hf_statetrack import results as results_module
     from hf_statetrack.experiments import pipeline
     from hf_statetrack.experiments.run import run_experiment
     from hf_statetrack.experiments.sweep import load_sweep
+    from hf_statetrack.reporting import results as results_module
 
     timers = Timers()
     timers.seconds["imports"] = time.perf_counter() - before

@@ -20,8 +20,8 @@ import sys
 
 from suite_cli import export, make_parser
 
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.data import GenerationParams
-from hf_statetrack.errors import StateTrackError
 
 GROUPS = ["Z60", "A4_x_Z5", "A5", "S5"]
 LENGTHS = list(range(2, 21))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.data.export import push_to_hub, write_hub_folder
-from hf_statetrack.errors import StateTrackError
 
 
 def make_parser(doc: str) -> argparse.ArgumentParser:

@@ -11,15 +11,21 @@ transformers loads its Mamba, so a stock ``MambaForCausalLM`` gets the fast scan
 """
 
 import importlib
+import sys
 
+from .core.errors import StateTrackError
+from .core.version import __version__
 from .data import load_dataset
 from .data.registration import install_datasets_hook
-from .errors import StateTrackError
-from .mamba_hook import install as install_mamba_hook
 from .metrics import load_metric
+from .runtime.mamba_hook import install as install_mamba_hook
+from .stats import scoring
 from .tasks import get_task, list_tasks
 from .text import text_view
-from .version import __version__
+
+# `hf_statetrack.scoring` is a public path (DESIGN.md): the module lives in stats/, and this one line makes
+# `import hf_statetrack.scoring` and `from hf_statetrack.scoring import compute_metrics` find that same module.
+sys.modules[f"{__name__}.scoring"] = scoring
 
 install_datasets_hook()
 install_mamba_hook()
@@ -31,4 +37,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'hf_statetrack' has no attribute {name!r}")
 
 
-__all__ = ["StateTrackError", "__version__", "get_task", "list_tasks", "load_dataset", "load_metric", "text_view"]
+__all__ = ["StateTrackError", "__version__", "get_task", "list_tasks", "load_dataset", "load_metric", "scoring",
+           "text_view"]

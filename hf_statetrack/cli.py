@@ -25,12 +25,12 @@ from collections import defaultdict
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from . import threads
+from .core import threads
+from .core.errors import StateTrackError
+from .core.yaml_loader import parse_yaml
 from .data.params import DEFAULT_LENGTH
-from .errors import StateTrackError
 from .evaluation.lmeval.configs import DEFAULT_LENGTHS, DEFAULT_TASKS, MODES
 from .tasks import TASKS, get_task, list_tasks
-from .yaml_loader import parse_yaml
 
 
 def add_generation_args(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hf_statetrack.core.yaml_loader import parse_yaml
 from hf_statetrack.experiments.config import from_dict
-from hf_statetrack.yaml_loader import parse_yaml
 
 PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "claims.py"
 spec = importlib.util.spec_from_file_location("claims", PATH)

@@ -1,6 +1,6 @@
 """The package's import graph: no cycles (lazy imports inside functions count too), and data flows one way,
-intervals -> length bins -> tasks -> text / scoring -> data -> models / metrics / plots -> shared pieces ->
-experiments / evaluation / probing -> cli."""
+core -> tasks -> stats / text -> data -> models / metrics / reporting -> runtime -> experiments / evaluation /
+probing -> cli. A layer is a folder of the package (docs/layout.md says what each holds)."""
 
 import ast
 from pathlib import Path
@@ -11,16 +11,17 @@ import hf_statetrack
 
 ROOT = Path(hf_statetrack.__file__).parent
 
-# top-level part of the package -> its layer; a part may import only parts of lower layers (or itself)
+# top-level part of the package (a folder, or one of the root modules) -> its layer; a part may import only
+# parts of lower layers (or itself)
 LAYERS = {
-    "errors": 0, "version": 0, "registry": 1, "upstream": 1, "yaml_loader": 1, "limits": 1, "intervals": 1,
-    "threads": 1, "files": 1, "tasks": 2, "length_bins": 2,
-    "text": 3, "scoring": 3,
-    "data": 4,
-    "models": 5, "metrics": 5, "plots": 5,
-    "tagging": 6, "checkpoints": 6, "mamba_hook": 6, "results": 6,
-    "experiments": 7, "evaluation": 7, "probing": 7,
-    "cli": 8, "__init__": 8, "__main__": 9,
+    "core": 0,
+    "tasks": 1,
+    "stats": 2, "text": 2,
+    "data": 3,
+    "models": 4, "metrics": 4, "reporting": 4,
+    "runtime": 5,
+    "experiments": 6, "evaluation": 6, "probing": 6,
+    "cli": 7, "__init__": 7, "__main__": 8,
 }
 
 
@@ -59,6 +60,26 @@ def part(module: str) -> str:
 
 def test_every_part_of_the_package_has_a_layer():
     assert {part(m) for m in MODULES} <= set(LAYERS), {part(m) for m in MODULES} - set(LAYERS)
+
+
+def test_the_layers_are_the_folders():
+    """The root holds folders and only the entry points: a new module goes into the folder of its layer."""
+    folders = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    root_modules = {p.stem for p in ROOT.glob("*.py")}
+    assert root_modules == {"__init__", "__main__", "cli"}, root_modules
+    assert folders | root_modules == set(LAYERS), (folders | root_modules) ^ set(LAYERS)
+
+
+def test_the_public_scoring_path_is_the_stats_module():
+    """DESIGN.md's `hf_statetrack.scoring` (import it, or import from it) is `hf_statetrack.stats.scoring` itself."""
+    import subprocess
+    import sys
+
+    code = ("import hf_statetrack.scoring\nfrom hf_statetrack.scoring import compute_metrics\n"
+            "from hf_statetrack.stats import scoring\n"
+            "print(hf_statetrack.scoring is scoring, compute_metrics is scoring.compute_metrics)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "True True\n"
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -14,9 +14,9 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
+from ..core.upstream import require
 from ..text.render import is_text_task, natural_text_columns
-from ..upstream import require
 from .distinct import build_pool
 from .generate import batch_to_table, count_test_collisions, drop_seen, generate_shard, seen_hashes, shard_sizes
 from .params import SPLITS, GenerationParams

@@ -26,8 +26,8 @@ from pathlib import Path
 import datasets
 from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 
-from ..errors import StateTrackError
-from ..files import atomic_dir, output_folder
+from ..core.errors import StateTrackError
+from ..core.files import atomic_dir, output_folder
 from ..text import default_answers, text_columns
 from .builder import CITATION
 from .loading import check_num_proc, make_builder

@@ -10,7 +10,7 @@ import datasets
 import datasets.builder
 import pyarrow.compute as pc
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 from .builder import DATASET_NAME, StateTrackBuilder, check_datasets_builder
 from .params import SPLITS
 from .peers import load_peer_dataset

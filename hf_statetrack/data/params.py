@@ -12,8 +12,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import StateTrackError
-from ..limits import check_limit
+from ..core.errors import StateTrackError
+from ..core.limits import check_limit
 from ..tasks import Task, get_task
 
 LengthRange = tuple[int, int]

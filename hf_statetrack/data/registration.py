@@ -17,8 +17,8 @@ from pathlib import Path
 import datasets
 import datasets.load
 
-from ..errors import StateTrackError
-from ..upstream import warn_drift
+from ..core.errors import StateTrackError
+from ..core.upstream import warn_drift
 from .builder import DATASET_NAME
 
 BUILDER_MODULE = "hf_statetrack.data.builder"
@@ -44,7 +44,8 @@ def generator_files(root: Path = PACKAGE) -> list[Path]:
 
 
 def imported_files(root: Path, path: Path) -> list[Path]:
-    """The package's files that `path` imports (at the top or inside functions), relative or absolute."""
+    """The package's files that `path` imports (at the top or inside functions), relative or absolute, with the
+    `__init__.py` of the packages they sit in."""
     package = ["hf_statetrack", *path.relative_to(root).parent.parts]
     found = []
     for node in ast.walk(ast.parse(path.read_bytes())):
@@ -58,8 +59,10 @@ def imported_files(root: Path, path: Path) -> list[Path]:
             continue
         for parts in candidates:
             if parts[:1] == ["hf_statetrack"]:
+                # the module, and the __init__.py of every package above it (importing core.errors runs core/)
+                packages = [root.joinpath(*parts[1:i]) / "__init__.py" for i in range(2, len(parts))]
                 target = root.joinpath(*parts[1:])
-                found += [f for f in (target.with_suffix(".py"), target / "__init__.py") if f.is_file()]
+                found += [f for f in (target.with_suffix(".py"), target / "__init__.py", *packages) if f.is_file()]
     return found
 
 

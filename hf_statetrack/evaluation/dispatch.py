@@ -4,12 +4,12 @@ context (`incontext`)."""
 
 from __future__ import annotations
 
-from ..checkpoints import default_output_dir, statetrack_metadata
-from ..errors import StateTrackError
-from ..files import output_folder
-from ..results import Results, check_results_folder
-from .checkpoint import evaluate_checkpoint
+from ..core.errors import StateTrackError
+from ..core.files import output_folder
+from ..reporting.results import Results, check_results_folder
+from ..runtime.checkpoints import default_output_dir, statetrack_metadata
 from .incontext import evaluate_incontext
+from .token_checkpoint import evaluate_checkpoint
 
 
 def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots: int | None = None,

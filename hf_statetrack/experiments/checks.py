@@ -5,7 +5,7 @@ logging integrations named in ``report_to``, and test lengths against the model'
 >>> check_flag("no", "resume")
 Traceback (most recent call last):
 ...
-hf_statetrack.errors.StateTrackError: resume must be true or false, got 'no'
+hf_statetrack.core.errors.StateTrackError: resume must be true or false, got 'no'
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import typing
 import numpy as np
 from transformers import TrainingArguments
 
-from ..checkpoints import longest_row
-from ..errors import StateTrackError
-from ..intervals import rows_needed
-from ..length_bins import Binning, edge_bins
-from ..yaml_loader import bool_hint
+from ..core.errors import StateTrackError
+from ..core.yaml_loader import bool_hint
+from ..runtime.checkpoints import longest_row
+from ..stats.intervals import rows_needed
+from ..stats.length_bins import Binning, edge_bins
 
 SIMPLE_TYPES = (bool, int, float, str, type(None))
 TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "null"}

@@ -29,16 +29,16 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from ..core.errors import StateTrackError
+from ..core.files import resolve
+from ..core.registry import did_you_mean
+from ..core.threads import parse_request
+from ..core.yaml_loader import parse_yaml, read_yaml
 from ..data.params import GenerationParams
-from ..errors import StateTrackError
-from ..files import resolve
-from ..length_bins import Binning
-from ..registry import did_you_mean
-from ..tagging import test_label
+from ..runtime.tagging import test_label
+from ..stats.length_bins import Binning
 from ..tasks import get_task
 from ..text import check_answers, default_answers
-from ..threads import parse_request
-from ..yaml_loader import parse_yaml, read_yaml
 from .checks import (
     check_flag,
     check_number,

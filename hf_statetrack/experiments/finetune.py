@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from transformers import DataCollatorForSeq2Seq, Trainer
 
-from ..checkpoints import load_causal_lm, load_tokenizer
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
+from ..runtime.checkpoints import load_causal_lm, load_tokenizer
 from ..tasks import IGNORE
 from ..text import answer_correctness, text_view, tokenize_text
 from .config import ExperimentConfig

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..results import Results, percent
-from ..scoring import SUMMARY_KEYS
+from ..core.errors import StateTrackError
+from ..reporting.results import Results, percent
+from ..stats.scoring import SUMMARY_KEYS
 from .config import ExperimentConfig, ModelSection, from_dict, set_dotted
 from .run import run_experiment
 from .rundir import experiment, finished_run, identity, stale

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import threads
-from ..errors import StateTrackError
-from ..results import percent
+from ..core import threads
+from ..core.errors import StateTrackError
+from ..reporting.results import percent
 from .workers import plan, run_in_workers
 
 LAUNCHERS = ("local", "ray")

@@ -13,12 +13,12 @@ import time
 import torch
 from transformers import Trainer, TrainerCallback, set_seed
 
+from ..core.errors import StateTrackError
 from ..data import load_dataset, parse_length
 from ..data.loading import count_tokens
-from ..errors import StateTrackError
-from ..results import Results
-from ..scoring import SUMMARY_KEYS, compute_metrics
-from ..tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
+from ..reporting.results import Results
+from ..runtime.tagging import TaggingCollator, argmax_logits, as_is, evaluate_split, test_label
+from ..stats.scoring import SUMMARY_KEYS, compute_metrics
 from .checks import warn_once
 from .config import ExperimentConfig, resolved
 from .rundir import FingerprintCheckpoints, claim_output_dir, fingerprint, resume_checkpoint

@@ -7,7 +7,7 @@ without end, and a trial asking for more than any node has (``--gpus-per-run 1``
 >>> check_request([{"CPU": 2.0}], cpus_per_run=1, gpus_per_run=1)
 Traceback (most recent call last):
 ...
-hf_statetrack.errors.StateTrackError: --gpus-per-run 1 but no node of the Ray cluster has a GPU (the largest \
+hf_statetrack.core.errors.StateTrackError: --gpus-per-run 1 but no node of the Ray cluster has a GPU (the largest \
 has 2 CPUs and 0 GPUs); use --gpus-per-run 0, or join a cluster with GPUs (--address)
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import socket
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 
 CONNECT_TIMEOUT_S = 10
 DEFAULT_PORT = 6379  # Ray's GCS port

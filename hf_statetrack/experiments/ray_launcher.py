@@ -18,7 +18,7 @@ from pathlib import Path
 import ray
 from ray import tune
 
-from .. import threads
+from ..core import threads
 from .ray_checks import check_address, check_gpus, check_request, connect_error
 
 

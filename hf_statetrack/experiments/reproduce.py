@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import StateTrackError
-from ..registry import did_you_mean
+from ..core.errors import StateTrackError
+from ..core.registry import did_you_mean
 from .launchers import LaunchOptions
 from .reproductions import names
 from .sweep import run

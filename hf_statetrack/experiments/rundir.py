@@ -30,9 +30,9 @@ from pathlib import Path
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from ..errors import StateTrackError
-from ..files import atomic_write, output_folder
-from ..results import Results
+from ..core.errors import StateTrackError
+from ..core.files import atomic_write, output_folder
+from ..reporting.results import Results
 from .config import ExperimentConfig, resolved
 from .runlock import LOCK_FILE
 

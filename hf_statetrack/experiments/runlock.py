@@ -15,7 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 
 LOCK_FILE = ".statetrack.lock"
 

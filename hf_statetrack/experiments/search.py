@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write
-from ..plots import figure
-from ..results import strict_json, table
+from ..core.files import atomic_write
+from ..reporting.plots import figure
+from ..reporting.results import strict_json, table
 from .grid import Point, attempt, flat, is_variant, stored
 from .launchers import Job
 from .sweep_config import SearchSpec, length_key

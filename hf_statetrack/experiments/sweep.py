@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write
-from ..plots import palette, plot_by_length
-from ..results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
-from ..scoring import SUMMARY_KEYS
+from ..core.files import atomic_write
+from ..reporting.plots import palette, plot_by_length
+from ..reporting.results import Results, binning_note, longest_headers, metric_cells, metric_header, strict_json, table
+from ..stats.scoring import SUMMARY_KEYS
 from .grid import LENGTH_KEYS, Point, attempt, length_spread, mean_std, seed_stats, stored
 from .launchers import Job, LaunchOptions, run_jobs
 from .reproductions import write_report

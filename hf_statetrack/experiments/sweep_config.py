@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..files import output_folder, resolve
-from ..registry import did_you_mean
-from ..scoring import SUMMARY_KEYS
-from ..yaml_loader import read_yaml
+from ..core.errors import StateTrackError
+from ..core.files import output_folder, resolve
+from ..core.registry import did_you_mean
+from ..core.yaml_loader import read_yaml
+from ..stats.scoring import SUMMARY_KEYS
 from .checks import warn_once
 from .config import ExperimentConfig, apply_override, set_dotted, unknown_key_error
 from .grid import Point, expand, flat, is_variant, point_name

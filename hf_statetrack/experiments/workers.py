@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import threads
+from ..core import threads
 
 POLL_S = 1.0  # how often the parent wakes while waiting for events (Ctrl-C is handled at once regardless)
 DIED = "its worker process died (killed, or out of memory); run the same command again to retry it"

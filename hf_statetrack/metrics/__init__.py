@@ -4,7 +4,7 @@
 >>> from hf_statetrack.metrics import METRIC_PATH, load_metric
 >>> metric = load_metric()  # the same as evaluate.load(METRIC_PATH)
 
-The metric is a thin `evaluate.Metric` over `hf_statetrack.scoring.compute_metrics`, so both
+The metric is a thin `evaluate.Metric` over `hf_statetrack.stats.scoring.compute_metrics`, so both
 give the same numbers. `evaluate` copies the module into its modules cache (``HF_MODULES_CACHE``)
 and imports it from there; it works offline because the path is local.
 """

@@ -25,9 +25,9 @@ import inspect
 from huggingface_hub.errors import StrictDataclassError
 from transformers import CONFIG_MAPPING, MODEL_MAPPING, AutoConfig, PreTrainedConfig, PreTrainedModel
 
-from ..errors import StateTrackError
-from ..registry import Registry
-from .architecture import ArchitectureConfig, ArchitectureForTokenClassification
+from ..core.errors import StateTrackError
+from ..core.registry import Registry
+from .generic_tagger import ArchitectureConfig, ArchitectureForTokenClassification
 from .smoke import FORWARD_BUDGET, smoke_test, summary
 
 HEAD_WIDTH = 16

@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 from transformers import GPT2Config, LlamaConfig, Mamba2Config, MambaConfig, PreTrainedConfig, PreTrainedModel
 
-from ..errors import StateTrackError
-from ..upstream import warn_drift
+from ..core.errors import StateTrackError
+from ..core.upstream import warn_drift
 from .mamba_tagging import Mamba2ForTokenClassification, MambaForTokenClassification
-from .preset import PRESETS, Preset, register_preset
+from .preset_spec import PRESETS, Preset, register_preset
 from .recurrent import CELLS, RecurrentConfig, RecurrentForTokenClassification
 from .smoke import smoke_test
 from .stock_heads import TaggingGPT2ForTokenClassification, TaggingLlamaForTokenClassification

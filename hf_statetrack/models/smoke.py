@@ -12,7 +12,7 @@ cost milliseconds, built for real and run on 2 rows of 8 tokens.
 >>> smoke_test(lambda: 1 / 0, "the model", "pick other sizes")
 Traceback (most recent call last):
 ...
-hf_statetrack.errors.StateTrackError: the model cannot be built with these settings (ZeroDivisionError: \
+hf_statetrack.core.errors.StateTrackError: the model cannot be built with these settings (ZeroDivisionError: \
 division by zero); pick other sizes
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 
 # Parameters up to which the forward runs at config time (a few hundred ms); larger models are only built on
 # the meta device here, and meet their first forward in training.

@@ -16,17 +16,15 @@ the stock ones: the stock classes load our checkpoints (no auto_map needed), and
 """
 
 from transformers import GPT2ForTokenClassification, LlamaForTokenClassification
-from transformers.modeling_outputs import TokenClassifierOutput
+
+from .tagging_head import TaggingLoss
 
 
-class NumItemsLossMixin:
+class NumItemsLossMixin(TaggingLoss):
     def forward(self, input_ids=None, attention_mask=None, labels=None, num_items_in_batch=None, **kwargs):
-        """loss = summed cross-entropy over labels != -100, / num_items_in_batch if given, else the mean."""
+        """The stock forward without labels, then our loss (`TaggingLoss`)."""
         outputs = super().forward(input_ids, attention_mask=attention_mask, **kwargs)
-        loss = None
-        if labels is not None:
-            loss = self.loss_function(outputs.logits, labels, self.config, num_items_in_batch=num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, **outputs)
+        return self.tagging_output(labels=labels, num_items_in_batch=num_items_in_batch, **outputs)
 
 
 class TaggingLlamaForTokenClassification(NumItemsLossMixin, LlamaForTokenClassification):

@@ -27,8 +27,8 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..checkpoints import remap
-from ..tagging import TaggingCollator
+from ..runtime.checkpoints import remap
+from ..runtime.tagging import TaggingCollator
 from ..tasks import IGNORE
 from ..text import text_view, tokenize_text
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plots import figure
-from ..results import Results, percent, table
+from ..reporting.plots import figure
+from ..reporting.results import Results, percent, table
 
 PROBE_TITLES = {"model": "model", "random_init": "random init", "shuffled": "shuffled"}
 

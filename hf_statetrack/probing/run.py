@@ -39,7 +39,12 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoModelForTokenClassification, PreTrainedModel, set_seed
 
-from ..checkpoints import (
+from ..core.errors import StateTrackError
+from ..core.files import output_folder
+from ..data import load_dataset
+from ..data.params import DEFAULT_LENGTH, GenerationParams
+from ..reporting.results import Results, check_results_folder
+from ..runtime.checkpoints import (
     check_checkpoint_positions,
     default_output_dir,
     load_causal_lm,
@@ -47,11 +52,6 @@ from ..checkpoints import (
     statetrack_metadata,
     symbol_maps,
 )
-from ..data import load_dataset
-from ..data.params import DEFAULT_LENGTH, GenerationParams
-from ..errors import StateTrackError
-from ..files import output_folder
-from ..results import Results, check_results_folder
 from ..tasks import get_task
 from ..text import default_answers
 from .features import collect_features, feature_labels, text_rows, token_rows

@@ -6,7 +6,7 @@ Each family module registers its tasks when imported here. Any group spec (``S6`
 
 from __future__ import annotations
 
-from . import chomsky, flip_flop, formal_languages, text, word_problem  # noqa: F401  (registration)
+from . import chomsky, flip_flop, formal_languages, word_problem, worded  # noqa: F401  (registration)
 from .base import IGNORE, Batch, Task
 from .registry import TASKS, get_task, list_tasks
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 
 IGNORE = -100  # label of positions that are not scored (the ignore_index of torch losses)
 

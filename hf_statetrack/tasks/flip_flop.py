@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 from .base import IGNORE, Batch, Task
 from .chomsky.transduction import example_lines
 from .registry import register_task

@@ -26,8 +26,8 @@ import re
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..limits import check_limit, limit
+from ..core.errors import StateTrackError
+from ..core.limits import check_limit, limit
 from .groups import FiniteGroup, table_dtype
 
 FACTOR_PATTERN = re.compile(r"^(?:([SAZD])(\d+)|(Q8)|perm\(([\d.,]+)\))$")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 
 
 def table_dtype(order: int) -> type:

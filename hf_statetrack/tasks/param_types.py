@@ -7,16 +7,16 @@ n=10**12 builds an automaton of 10^12 states). The task's own checks run first a
 >>> build_task(_Demo, "demo", {}, {"size": 2.5})
 Traceback (most recent call last):
 ...
-hf_statetrack.errors.StateTrackError: task demo: parameter size must be a whole number, got float 2.5
+hf_statetrack.core.errors.StateTrackError: task demo: parameter size must be a whole number, got float 2.5
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import StateTrackError
-from ..limits import check_limit
-from ..yaml_loader import bool_hint
+from ..core.errors import StateTrackError
+from ..core.limits import check_limit
+from ..core.yaml_loader import bool_hint
 
 
 def annotated_kinds(task_cls: type) -> dict[str, set[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..registry import Registry
+from ..core.registry import Registry
 from .base import Task, check_task_params
 from .param_types import build_task
 

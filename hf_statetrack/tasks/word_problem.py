@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 from .base import IGNORE, Batch, Task
 from .group_specs import looks_like_group_spec, parse_group
 from .groups import FiniteGroup

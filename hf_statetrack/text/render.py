@@ -19,7 +19,7 @@ Two layouts, chosen by the task:
 
       reverse_string:  0 1 1 = 1 1 0          binary_addition:  1 0 + 1 = 1 1 <end>
 
-* natural text (``tasks/text``: cups, programs, boxes, chess): the task's own `TextLayout`, a sentence per
+* natural text (``tasks/worded``: cups, programs, boxes, chess): the task's own `TextLayout`, a sentence per
   operation and a question before each written answer::
 
       cups_S5:  There are 5 cups in a row with a ball under cup 1 (...). Swap cups 1 and 2. Where is the ball? cup 2
@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 from ..tasks import IGNORE
 from ..tasks.chomsky.base import BLANK  # the input symbol of transduction output positions; not written in text
-from ..tasks.text.base import render_layout
+from ..tasks.worded.base import render_layout
 
 ANSWER_MODES = ("final", "all")
 
@@ -55,7 +55,7 @@ def check_answers(answers: str) -> str:
 
 
 def is_text_task(task) -> bool:
-    """Natural-text tasks (`tasks/text`) write their own sentences; their dataset rows also hold ``text`` and
+    """Natural-text tasks (`tasks/worded`) write their own sentences; their dataset rows also hold ``text`` and
     ``target``."""
     return hasattr(task, "text_layout")
 

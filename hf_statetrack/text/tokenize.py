@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import StateTrackError
+from ..core.errors import StateTrackError
 from ..tasks import IGNORE
 
 

@@ -124,7 +124,7 @@ def test_unsupported_combinations_fail_in_one_line(tmp_path, params, message):
 
 def test_a_distinct_checkpoint_is_evaluated_on_its_own_held_out_strings(tmp_path):
     """`statetrack eval` at the training length rebuilds the pool and scores the held-out split, never a train row."""
-    from hf_statetrack.evaluation.checkpoint import test_set
+    from hf_statetrack.evaluation.token_checkpoint import test_set
 
     params = {"name": "A5", "train_length": [2, 2], "test_length": [2, 2], "num_train": 2880, "num_validation": 0,
               "num_test": 720, "seed": 0, "task_params": {}, "distinct": True}

@@ -11,16 +11,16 @@ import torch
 from transformers import AutoConfig
 
 from hf_statetrack import get_task, load_dataset, text_view
-from hf_statetrack.checkpoints import default_output_dir, load_causal_lm
 from hf_statetrack.cli import main
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.data.params import GenerationParams
-from hf_statetrack.errors import StateTrackError
 from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.evaluation.incontext import prompts as incontext_prompts
 from hf_statetrack.evaluation.incontext import run as incontext_eval
 from hf_statetrack.evaluation.incontext.choice import ChoiceScorer, full_sequence_scores, sequence_logprobs
 from hf_statetrack.evaluation.incontext.prompts import make_queries, shot_indices
 from hf_statetrack.evaluation.incontext.run import exact_match
+from hf_statetrack.runtime.checkpoints import default_output_dir, load_causal_lm
 from hf_statetrack.tasks import IGNORE
 from tests.pretrained.tiny_checkpoints import letters_only_checkpoint
 

@@ -18,7 +18,7 @@ from hf_statetrack.data import load_dataset
 from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.experiments.pipeline import extra_test_set
 from hf_statetrack.models import list_presets
-from hf_statetrack.scoring import mean_over_lengths
+from hf_statetrack.stats.scoring import mean_over_lengths
 from tests.models.tiny import TINY as TINY_SIZES
 
 S3_LSTM = {

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.experiments import ray_checks
 from hf_statetrack.experiments.ray_checks import check_address, check_request, connect_error
 

@@ -2,7 +2,7 @@
 
 from hf_statetrack.experiments.reproductions.illusion_of_state import recurrent
 from hf_statetrack.experiments.reproductions.negative_eigenvalues import negative_eigenvalues
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
 
 MODELS = [  # (model section as results.json stores it, the transition range the report must print)
     ({"preset": "mamba", "num_layers": 1}, "[0, 1]"),

@@ -8,13 +8,9 @@ import textwrap
 
 import yaml
 
-TINY = {
-    "task": {"name": "Z2", "train_length": [1, 6], "num_train": 64, "num_test": 16, "num_validation": 16},
-    "model": {"preset": "lstm", "num_layers": 1, "hidden_size": 8},
-    "training": {"max_steps": 2, "per_device_train_batch_size": 16, "eval_strategy": "no", "disable_tqdm": True,
-                 "logging_strategy": "no"},
-    "sweep": {"task.name": ["Z2", "Z3"]},
-}
+from tests.experiments.tiny import TINY_EXPERIMENT
+
+TINY = {**TINY_EXPERIMENT, "sweep": {"task.name": ["Z2", "Z3"]}}
 
 # A sweep whose every training appends its run folder to a log, then holds the run a while so that the other
 # process reaches it meanwhile.

@@ -9,7 +9,7 @@ from hf_statetrack.experiments.reproductions import illusion_of_state, names
 from hf_statetrack.experiments.reproductions import negative_eigenvalues as grazzi
 from hf_statetrack.experiments.reproductions import sarrof_formal_languages as sarrof
 from hf_statetrack.experiments.sweep import load_sweep
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
 
 # Languages whose `test` split is the paper's second bin (SCIENCE.md section 6, notes/sarrof-data.md): one string per
 # length, so no test string at training lengths.

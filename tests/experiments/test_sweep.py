@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from hf_statetrack.cli import main
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.experiments import grid, reproduce
 from hf_statetrack.experiments.config import from_dict, resolved
 from hf_statetrack.experiments.reproductions import names
@@ -135,7 +135,7 @@ def test_overwrite_retrains_and_reports_the_fresh_runs(tmp_path, capsys):
 def fake_depth_runs(monkeypatch, passing_depth: dict):
     """Stand-in for training: sequence accuracy 1.0 from `passing_depth[task]` layers on, else 0.5."""
     def fake(cfg):
-        from hf_statetrack.results import Results
+        from hf_statetrack.reporting.results import Results
 
         layers, task = cfg.model.knobs["num_layers"], cfg.task["name"]
         ok = passing_depth.get(task) is not None and layers >= passing_depth[task]

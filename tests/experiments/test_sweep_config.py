@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.experiments.sweep_config import SweepConfig, load_sweep
 
 ROOT = Path(__file__).resolve().parents[2] / "eval_configs"

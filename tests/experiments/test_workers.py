@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from hf_statetrack import threads
 from hf_statetrack.cli import main, make_parser
+from hf_statetrack.core import threads
 from hf_statetrack.experiments import grid
 from hf_statetrack.experiments.launchers import Job, LaunchOptions, Progress
 from hf_statetrack.experiments.sweep import run_sweep
 from hf_statetrack.experiments.workers import DIED, Plan, plan, run_in_workers
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
 from tests.experiments import worker_jobs
 from tests.experiments.test_launchers import FAILING, LSTM, metrics
 from tests.experiments.test_sweep import fake_depth_runs, write

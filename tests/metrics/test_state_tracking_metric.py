@@ -14,7 +14,7 @@ import pytest
 
 from hf_statetrack import StateTrackError
 from hf_statetrack.metrics import METRIC_PATH, load_metric
-from hf_statetrack.scoring import compute_metrics
+from hf_statetrack.stats.scoring import compute_metrics
 from hf_statetrack.tasks import IGNORE
 
 

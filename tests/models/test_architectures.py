@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from transformers import CONFIG_MAPPING, AutoModelForTokenClassification
 
 from hf_statetrack.cli import main
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.experiments.config import from_dict
 from hf_statetrack.models import architecture_config, build_architecture, check_architecture
-from hf_statetrack.models.architecture import ArchitectureForTokenClassification
 from hf_statetrack.models.architectures import CPU_ARCHITECTURES
+from hf_statetrack.models.generic_tagger import ArchitectureForTokenClassification
 
 from ..experiments.test_pipeline import TINY as PIPELINE_TINY
 from ..experiments.test_pipeline import write_config
@@ -196,7 +196,7 @@ def test_an_architecture_trains_through_the_cli(tmp_path):
 
 def test_docstring_examples():
     from hf_statetrack.models import architectures, smoke
-    from hf_statetrack.models.architecture import configuration_architecture
+    from hf_statetrack.models.generic_tagger import configuration_architecture
 
     for module in (architectures, configuration_architecture, smoke):
         assert doctest.testmod(module).failed == 0, module.__name__

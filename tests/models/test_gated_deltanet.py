@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hf_statetrack import upstream
+from hf_statetrack.core import upstream
 from hf_statetrack.models import build_model
 from hf_statetrack.models.deltanet import delta_rule_reference
 from hf_statetrack.models.gated_deltanet import (

@@ -7,7 +7,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_TOKEN_CLASSIFICATIO
 from hf_statetrack import StateTrackError
 from hf_statetrack.models import PRESETS as REGISTRY
 from hf_statetrack.models import build_model, list_presets, preset_config
-from hf_statetrack.models.preset import FACTS, Preset
+from hf_statetrack.models.preset_spec import FACTS, Preset
 
 from .tiny import LABELS, VOCAB, random_batch, tiny_model
 

@@ -53,6 +53,8 @@ def test_checkpoints_load_without_hf_statetrack(tmp_path):
         auto_map = json.loads((tmp_path / preset / "config.json").read_text())["auto_map"]
         module = auto_map["AutoModelForTokenClassification"].split(".")[0]
         assert (tmp_path / preset / f"{module}.py").exists()
+        head = tmp_path / preset / "tagging_head.py"  # the shared head itself, not the package's link to it
+        assert head.is_file() and not head.is_symlink(), preset
         with torch.no_grad():
             expected[preset] = model(input_ids).logits
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}

@@ -9,7 +9,7 @@ from transformers import MambaConfig, MambaForCausalLM
 from transformers.models.mamba import modeling_mamba
 
 import hf_statetrack  # noqa: F401  (installs the hooks)
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.models.selective_scan import (
     causal_conv1d,
     causal_conv1d_reference,

@@ -7,11 +7,11 @@ import pytest
 import torch
 import yaml
 
-from hf_statetrack.checkpoints import default_dtype, load_causal_lm
 from hf_statetrack.evaluation.dispatch import evaluate_model
 from hf_statetrack.evaluation.incontext import run as incontext_run
 from hf_statetrack.experiments.config import load_config
 from hf_statetrack.experiments.run import run_experiment
+from hf_statetrack.runtime.checkpoints import default_dtype, load_causal_lm
 
 pytestmark = pytest.mark.gpu
 

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 import hf_statetrack
-from hf_statetrack.checkpoints import load_tokenizer
 from hf_statetrack.cli import main
 from hf_statetrack.data import export
 from hf_statetrack.data.params import GenerationParams
@@ -18,6 +17,7 @@ from hf_statetrack.experiments.config import load_config
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.probing import run_probe
 from hf_statetrack.probing.features import text_rows
+from hf_statetrack.runtime.checkpoints import load_tokenizer
 
 pytest.importorskip("chess")
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -9,9 +9,8 @@ import pytest
 import torch
 
 from hf_statetrack import load_dataset, text_view
-from hf_statetrack.checkpoints import default_output_dir, load_causal_lm, load_tokenizer
 from hf_statetrack.cli import main
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.experiments.config import from_dict
 from hf_statetrack.experiments.run import run_experiment
 from hf_statetrack.probing import features as probe_features
@@ -19,7 +18,8 @@ from hf_statetrack.probing import fit as probe_fit
 from hf_statetrack.probing import run_probe
 from hf_statetrack.probing.features import collect_features, text_rows
 from hf_statetrack.probing.fit import fit_probe, streaming_mean_std
-from hf_statetrack.results import Results
+from hf_statetrack.reporting.results import Results
+from hf_statetrack.runtime.checkpoints import default_output_dir, load_causal_lm, load_tokenizer
 from hf_statetrack.tasks import get_task
 
 OUTPUTS = {"probe_results.json", "probe_results.md", "probe_accuracy_by_layer.png"}

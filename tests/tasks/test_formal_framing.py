@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hf_statetrack import StateTrackError, get_task, list_tasks, load_dataset
-from hf_statetrack.scoring import compute_metrics
+from hf_statetrack.stats.scoring import compute_metrics
 from hf_statetrack.tasks import IGNORE
 
 FIXTURE = Path(__file__).parent / "data" / "sarrof_targets.txt"

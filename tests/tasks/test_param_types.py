@@ -6,7 +6,7 @@ import doctest
 import pytest
 
 from hf_statetrack import get_task
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.tasks import param_types
 
 

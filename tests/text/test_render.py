@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hf_statetrack import get_task, list_tasks, load_dataset, text_view
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.text import answer_correctness, render_row
 

@@ -5,7 +5,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from hf_statetrack import get_task, load_dataset, text_view
-from hf_statetrack.errors import StateTrackError
+from hf_statetrack.core.errors import StateTrackError
 from hf_statetrack.tasks import IGNORE
 from hf_statetrack.text import split_labels, tokenize_text
 

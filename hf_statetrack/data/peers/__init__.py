@@ -34,7 +34,7 @@ import datasets
 import pyarrow as pa
 from datasets.table import InMemoryTable
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ...tasks import get_task
 from ..registration import source_hash
 from . import group_theory_collection, sarrof

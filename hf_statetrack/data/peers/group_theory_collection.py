@@ -43,7 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ...tasks.word_problem import WordProblemTask, running_products
 from .rows import Located, Refused, final_only, rows_table
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ...tasks import IGNORE, Batch
 from ..builder import token_dtype
 from ..generate import batch_to_table

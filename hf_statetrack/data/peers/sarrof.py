@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ...tasks import IGNORE, get_task
 from ...tasks.formal_languages.base import END
 from .rows import Located, Refused, padded, rows_table

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...core.errors import StateTrackError
+from ...core.limits import check_limit
 from ...data import load_dataset
-from ...errors import StateTrackError
-from ...limits import check_limit
 from ...text import split_labels, text_view, tokenize_text
-from ..checkpoint import test_set
+from ..token_checkpoint import test_set
 
 
 @dataclass(frozen=True)

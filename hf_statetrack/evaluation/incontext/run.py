@@ -37,12 +37,12 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
-from ...checkpoints import default_output_dir, load_causal_lm, load_tokenizer
-from ...errors import StateTrackError
-from ...files import atomic_write
-from ...results import Results
-from ...scoring import compute_metrics
-from ...tagging import test_label
+from ...core.errors import StateTrackError
+from ...core.files import atomic_write
+from ...reporting.results import Results
+from ...runtime.checkpoints import default_output_dir, load_causal_lm, load_tokenizer
+from ...runtime.tagging import test_label
+from ...stats.scoring import compute_metrics
 from ...tasks import get_task
 from .choice import ChoiceScorer, model_inputs
 from .prompts import Query, check_shots, make_queries

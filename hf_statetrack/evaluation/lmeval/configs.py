@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 
-from ...version import __version__
+from ...core.version import __version__
 
 DEFAULT_TASKS = ("S5", "A5", "parity")
 DEFAULT_LENGTHS = (2, 4, 8, 16)

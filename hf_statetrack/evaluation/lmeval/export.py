@@ -24,12 +24,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from ...checkpoints import load_tokenizer
-from ...errors import StateTrackError
-from ...files import atomic_dir, output_folder
+from ...core.errors import StateTrackError
+from ...core.files import atomic_dir, output_folder
+from ...core.version import __version__
+from ...runtime.checkpoints import load_tokenizer
 from ...tasks import get_task
 from ...text import tokenize_text
-from ...version import __version__
 from ..incontext.choice import split_candidates
 from ..incontext.prompts import check_shots, query_prompts
 from . import folder_loader

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...files import atomic_write
-from ...registry import Registry
-from ...results import Results
+from ...core.files import atomic_write
+from ...core.registry import Registry
+from ...reporting.results import Results
 
 
 @dataclass(frozen=True)

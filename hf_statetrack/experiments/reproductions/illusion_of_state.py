@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...results import table
+from ...reporting.results import table
 from ..grid import flat
 from ..search import column, column_keys, length_of, point_model, read_search, row_label, search_table
 from . import register

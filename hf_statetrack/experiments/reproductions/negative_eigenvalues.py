@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...results import table
+from ...reporting.results import table
 from ...tasks import get_task
 from . import model_of, register
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...intervals import wilson
-from ...results import Results, table
-from ...tagging import test_label
+from ...reporting.results import Results, table
+from ...runtime.tagging import test_label
+from ...stats.intervals import wilson
 from ..grid import flat, mean_std
 from ..rundir import identity
 from ..search import column

@@ -1,6 +1,6 @@
 """state_tracking: token, sequence and final-state accuracy of per-position state predictions.
 
-A thin `evaluate.Metric` over `hf_statetrack.scoring.compute_metrics`; load it with
+A thin `evaluate.Metric` over `hf_statetrack.stats.scoring.compute_metrics`; load it with
 ``hf_statetrack.load_metric()`` or ``evaluate.load(hf_statetrack.metrics.METRIC_PATH)``.
 `evaluate` copies this file into its modules cache and imports it from there, so every import
 of the package is absolute, and only ``import evaluate`` (never ``from evaluate import Metric``)
@@ -10,8 +10,8 @@ appears at the top: the loader takes the first Metric subclass it finds in the m
 import datasets
 import evaluate
 
-from hf_statetrack.length_bins import Binning
-from hf_statetrack.scoring import check_label_rows, compute_metrics
+from hf_statetrack.stats.length_bins import Binning
+from hf_statetrack.stats.scoring import check_label_rows, compute_metrics
 
 _DESCRIPTION = """
 Scores a model that predicts a state (a class id) at every position of a sequence, as in the

@@ -1,14 +1,15 @@
 """DeltaNet with negative eigenvalues (preset "deltanet"), registered with the Auto classes.
 
-`register_for_auto_class` makes `save_pretrained` copy modeling_deltanet.py and the files it imports next to the
-weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy modeling_deltanet.py and the files it imports
+(tagging_head.py is a link to models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load
+without hf_statetrack (trust_remote_code=True).
 `PRESET` is registered here; `allow_negative_eigenvalues=False` (a config field, passed through)
 gives the original DeltaNet with beta in (0, 1) for comparison.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, allow_negative_eigenvalues, register_preset
+from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel

@@ -32,10 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 
 from .chunked import delta_rule_chunked
 from .configuration_deltanet import DeltaNetConfig
+from .tagging_head import TokenTaggingHead
 
 
 @functools.cache
@@ -182,21 +183,12 @@ class DeltaNetModel(DeltaNetPreTrainedModel):
                                hidden_states=tuple(all_hidden) if output_hidden_states else None)
 
 
-class DeltaNetForTokenClassification(DeltaNetPreTrainedModel):
+class DeltaNetForTokenClassification(TokenTaggingHead, DeltaNetPreTrainedModel):
+    """One label per input position: DeltaNetModel -> dropout (config.dropout) -> linear (`TokenTaggingHead`)."""
+
     backbone_class = DeltaNetModel
+    backbone_name, head_name = "model", "score"  # the weight names of saved checkpoints
 
-    def __init__(self, config: DeltaNetConfig):
-        super().__init__(config)
-        self.model = self.backbone_class(config)
-        self.dropout = nn.Dropout(config.dropout)
-        self.score = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
+    def head_dropout(self, config: DeltaNetConfig) -> float:
+        return config.dropout
 
-    def forward(self, input_ids, attention_mask=None, labels=None, num_items_in_batch=None, **kwargs):
-        """loss = summed cross-entropy over labels != -100, / num_items_in_batch if given, else the mean."""
-        outputs = self.model(input_ids, attention_mask=attention_mask, **kwargs)
-        logits = self.score(self.dropout(outputs.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = self.loss_function(logits, labels, self.config, num_items_in_batch=num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states)

@@ -6,7 +6,7 @@ remote code). `PRESET` is registered here.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, allow_negative_eigenvalues, register_preset
+from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
 from .modeling_deltaproduct import DeltaProductForTokenClassification, DeltaProductModel

@@ -5,7 +5,7 @@ classes. Checkpoints load with hf_statetrack installed (not as remote code: the 
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, allow_negative_eigenvalues, register_preset
+from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import gated_delta_rule_chunked
 from .configuration_gated_deltanet import GatedDeltaNetConfig
 from .modeling_gated_deltanet import GatedDeltaNetForTokenClassification, GatedDeltaNetModel

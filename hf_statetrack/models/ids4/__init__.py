@@ -1,13 +1,14 @@
 """IDS4, the input-dependent non-diagonal SSM (preset "ids4"), registered with the Auto classes.
 
-`register_for_auto_class` makes `save_pretrained` copy modeling_ids4.py and configuration_ids4.py next to
-the weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy modeling_ids4.py, configuration_ids4.py and tagging_head.py
+(a link to models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load without
+hf_statetrack (trust_remote_code=True).
 `PRESET` is registered here.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_ids4 import IDS4Config
 from .modeling_ids4 import IDS4ForTokenClassification, IDS4Model, ids4_scan
 from .naive import ids4_scan_reference

@@ -49,9 +49,10 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 
 from .configuration_ids4 import IDS4Config
+from .tagging_head import TokenTaggingHead
 
 
 class IDS4ScanFn(torch.autograd.Function):
@@ -175,18 +176,9 @@ class IDS4Model(IDS4PreTrainedModel):
                                hidden_states=tuple(all_hidden) if output_hidden_states else None)
 
 
-class IDS4ForTokenClassification(IDS4PreTrainedModel):
-    def __init__(self, config: IDS4Config):
-        super().__init__(config)
-        self.model = IDS4Model(config)
-        self.score = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
+class IDS4ForTokenClassification(TokenTaggingHead, IDS4PreTrainedModel):
+    """One label per input position: IDS4Model -> linear (`TokenTaggingHead`, no dropout before it)."""
 
-    def forward(self, input_ids, attention_mask=None, labels=None, num_items_in_batch=None, **kwargs):
-        """loss = summed cross-entropy over labels != -100, / num_items_in_batch if given, else the mean."""
-        outputs = self.model(input_ids, attention_mask=attention_mask, **kwargs)
-        logits = self.score(outputs.last_hidden_state)  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = self.loss_function(logits, labels, self.config, num_items_in_batch=num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states)
+    backbone_class = IDS4Model
+    backbone_name, head_name = "model", "score"  # the weight names of saved checkpoints
+

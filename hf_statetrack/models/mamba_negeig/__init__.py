@@ -7,7 +7,7 @@ still needs hf_statetrack installed (the modeling file imports its scan).
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_mamba_negeig import MambaNegEigConfig
 from .modeling_mamba_negeig import MambaNegEigForTokenClassification, MambaNegEigMixer, MambaNegEigModel
 

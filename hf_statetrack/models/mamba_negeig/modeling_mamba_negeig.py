@@ -32,9 +32,9 @@ import torch
 from transformers import MambaModel, MambaPreTrainedModel
 from transformers.models.mamba.modeling_mamba import MambaMixer, apply_mask_to_padding_states
 
-from hf_statetrack.models.mamba_tagging.modeling_mamba_tagging import TokenTaggingHead
+from hf_statetrack.core.upstream import require
 from hf_statetrack.models.selective_scan import causal_conv1d, selective_scan
-from hf_statetrack.upstream import require
+from hf_statetrack.models.tagging_head import TokenTaggingHead
 
 from .configuration_mamba_negeig import MambaNegEigConfig
 

@@ -1,7 +1,8 @@
 """Mamba / Mamba-2 token-classification heads, registered for the stock MambaConfig and Mamba2Config.
 
-`register_for_auto_class` makes `save_pretrained` copy modeling_mamba_tagging.py next to the weights and
-write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy modeling_mamba_tagging.py and tagging_head.py (a link to
+models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load without hf_statetrack
+(trust_remote_code=True).
 """
 
 from transformers import AutoModelForTokenClassification, Mamba2Config, MambaConfig

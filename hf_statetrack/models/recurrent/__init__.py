@@ -1,7 +1,8 @@
 """LSTM, GRU and Elman-RNN taggers (one config, `cell` picks the torch module), registered with the Auto classes.
 
-`register_for_auto_class` makes `save_pretrained` copy configuration_recurrent.py and modeling_recurrent.py
-next to the weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy configuration_recurrent.py, modeling_recurrent.py and
+tagging_head.py (a link to models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load
+without hf_statetrack (trust_remote_code=True).
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification

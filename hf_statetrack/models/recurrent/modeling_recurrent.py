@@ -15,9 +15,10 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 
 from .configuration_recurrent import RecurrentConfig
+from .tagging_head import TokenTaggingHead
 
 CELL_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -68,18 +69,9 @@ class RecurrentModel(RecurrentPreTrainedModel):
                                hidden_states=tuple(all_hidden) if output_hidden_states else None)
 
 
-class RecurrentForTokenClassification(RecurrentPreTrainedModel):
-    def __init__(self, config: RecurrentConfig):
-        super().__init__(config)
-        self.model = RecurrentModel(config)
-        self.score = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
+class RecurrentForTokenClassification(TokenTaggingHead, RecurrentPreTrainedModel):
+    """One label per input position: RecurrentModel -> linear (`TokenTaggingHead`, no dropout before it)."""
 
-    def forward(self, input_ids, attention_mask=None, labels=None, num_items_in_batch=None, **kwargs):
-        """loss = summed cross-entropy over labels != -100, / num_items_in_batch if given, else the mean."""
-        outputs = self.model(input_ids, attention_mask=attention_mask, **kwargs)
-        logits = self.score(outputs.last_hidden_state)  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = self.loss_function(logits, labels, self.config, num_items_in_batch=num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states)
+    backbone_class = RecurrentModel
+    backbone_name, head_name = "model", "score"  # the weight names of saved checkpoints
+

@@ -3,7 +3,7 @@
 transformers (5.x) computes Mamba's scan and causal conv with the module-level functions
 ``mamba_selective_scan`` and ``causal_conv1d_fn`` of ``transformers.models.mamba.modeling_mamba``, which
 the mixer looks up at call time; each is a CUDA kernel (mamba-ssm, causal-conv1d) when that package
-imports, else PyTorch. `install` (run when transformers loads modeling_mamba, see `hf_statetrack.mamba_hook`,
+imports, else PyTorch. `install` (run when transformers loads modeling_mamba, see `hf_statetrack.runtime.mamba_hook`,
 or on `import hf_statetrack.models`) first checks on a tiny stock mixer that both are still looked up at
 call time and that transformers' own computes what ours computes on the mixer's own call; then it replaces
 both module attributes with dispatchers: CUDA tensors with the kernel package present go to the original,
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ...upstream import OURS, warn_drift
+from ...core.upstream import OURS, warn_drift
 from .dispatch import causal_conv1d, causal_conv1d_reference, conv_supported, selective_scan
 from .scan import SelectiveScanFn, discretize, selective_scan_reference, selective_scan_torch
 

@@ -24,8 +24,8 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from ...errors import StateTrackError
-from ...files import atomic_path
+from ...core.errors import StateTrackError
+from ...core.files import atomic_path
 
 HERE = Path(__file__).parent
 SOURCES = ("scan_forward.cpp", "scan_backward.cpp", "conv.cpp")

@@ -1,13 +1,14 @@
 """The Stack-RNN of Delétang et al. 2023 (preset "stack_rnn"), registered with the Auto classes.
 
-`register_for_auto_class` makes `save_pretrained` copy modeling_stack_rnn.py and configuration_stack_rnn.py
-next to the weights and write `auto_map`, so checkpoints load without hf_statetrack (trust_remote_code=True).
+`register_for_auto_class` makes `save_pretrained` copy modeling_stack_rnn.py, configuration_stack_rnn.py and
+tagging_head.py (a link to models/tagging_head.py) next to the weights and write `auto_map`, so checkpoints load
+without hf_statetrack (trust_remote_code=True).
 `PRESET` is registered here.
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_stack_rnn import StackRNNConfig
 from .modeling_stack_rnn import MemoryRNNLayer, StackRNNForTokenClassification, StackRNNLayer, StackRNNModel
 from .naive import stack_rnn_layer_reference

@@ -41,9 +41,10 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 
 from .configuration_stack_rnn import StackRNNConfig
+from .tagging_head import TokenTaggingHead
 
 
 class MemoryRNNLayer(nn.Module):
@@ -158,20 +159,9 @@ class StackRNNModel(StackRNNPreTrainedModel):
                                hidden_states=tuple(all_hidden) if output_hidden_states else None)
 
 
-class StackRNNForTokenClassification(StackRNNPreTrainedModel):
+class StackRNNForTokenClassification(TokenTaggingHead, StackRNNPreTrainedModel):
+    """One label per input position: StackRNNModel -> linear (`TokenTaggingHead`, no dropout before it)."""
+
     backbone_class = StackRNNModel
+    backbone_name, head_name = "model", "score"  # the weight names of saved checkpoints
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.model = self.backbone_class(config)
-        self.score = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
-
-    def forward(self, input_ids, attention_mask=None, labels=None, num_items_in_batch=None, **kwargs):
-        """loss = summed cross-entropy over labels != -100, / num_items_in_batch if given, else the mean."""
-        outputs = self.model(input_ids, attention_mask=attention_mask, **kwargs)
-        logits = self.score(outputs.last_hidden_state)  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = self.loss_function(logits, labels, self.config, num_items_in_batch=num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states)

@@ -6,7 +6,7 @@ remote code). `PRESET` is registered here.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-from ..preset import Preset, register_preset
+from ..preset_spec import Preset, register_preset
 from .configuration_tape_rnn import TapeRNNConfig
 from .modeling_tape_rnn import TapeRNNForTokenClassification, TapeRNNLayer, TapeRNNModel, jump_distances
 from .naive import tape_rnn_layer_reference

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ..base import IGNORE, Batch
 from ..registry import register_task
 from .base import BLANK

@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 
 
 class DFA:

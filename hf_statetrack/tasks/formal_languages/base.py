@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ..base import IGNORE, Batch, Task
 
 END = "$"  # "the prefix read so far is in the language"

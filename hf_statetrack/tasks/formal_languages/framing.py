@@ -38,7 +38,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from .base import END, FormalLanguageTask
 
 FRAMINGS = ("continuation", "sarrof", "sarrof_as_published")

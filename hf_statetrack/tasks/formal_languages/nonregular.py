@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ..base import IGNORE, Batch
 from ..registry import register_task
 from .base import END, FormalLanguageTask, continuation_label, label_order

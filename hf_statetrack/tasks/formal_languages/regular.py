@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import StateTrackError
+from ...core.errors import StateTrackError
 from ..base import IGNORE, Batch
 from ..registry import register_task
 from .automata import DFA
