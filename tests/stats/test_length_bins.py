@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from hf_statetrack import StateTrackError, length_bins
+from hf_statetrack import StateTrackError
+from hf_statetrack.stats import length_bins
 from hf_statetrack.stats.length_bins import Binning, bin_counts, binned_max_length_at_threshold, contiguous_bins
 from hf_statetrack.stats.scoring import completed, compute_metrics
 
