@@ -29,7 +29,8 @@ DRIVER = textwrap.dedent("""
         return real(cfg)
 
     grid.run_experiment = counted
-    sys.exit(main(["sweep", config]))
+    # in-process runs, so the counting patch applies (auto would spawn workers wherever two cores are free)
+    sys.exit(main(["sweep", config, "--max-parallel", "1"]))
 """)
 
 
