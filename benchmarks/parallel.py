@@ -33,13 +33,14 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report_footer import print_footer
 
 ROOT = Path(__file__).resolve().parents[1]
 SARROF_SUBSET = "sweep={task.name: [tomita4, d2, parity, dyck1], model.num_layers: [1, 2, 3]}"
@@ -135,14 +136,8 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="parallel-bench-") as tmp:
         rows = measure(args, setups, Path(tmp))
     print(f"\n{table(rows, args.sweeps, setups)}\n")
-    loads = [r["loadavg_1min"] for r in rows]
-    print(f"{start}; {args.rounds} round{'s' * (args.rounds != 1)}{' (--tiny: not a measurement)' * args.tiny}; "
-          f"nproc {os.cpu_count()}, affinity {len(os.sched_getaffinity(0))}; 1-minute load average "
-          f"{min(loads):.1f}-{max(loads):.1f} before the sweeps; python {platform.python_version()}")
-    for line in sorted({r["launcher"] for r in rows if r["launcher"]}):
-        print(line)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+    rounds = f"{args.rounds} round{'s' * (args.rounds != 1)}{' (--tiny: not a measurement)' * args.tiny}"
+    print_footer(start, rounds, rows, "launcher", args.json, before="the sweeps")
 
 
 if __name__ == "__main__":

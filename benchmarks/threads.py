@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import yaml
+from report_footer import print_footer
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {
@@ -112,14 +112,7 @@ def main(argv=None) -> None:
     start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rows = measure(args)
     print(f"\n{table(rows, args.setups)}\n")
-    loads = [r["loadavg_1min"] for r in rows]
-    print(f"{start}; {args.rounds} rounds; nproc {os.cpu_count()}, affinity {len(os.sched_getaffinity(0))}; "
-          f"1-minute load average {min(loads):.1f}-{max(loads):.1f} before the runs; python "
-          f"{platform.python_version()}")
-    for line in sorted({r["line"] for r in rows if r["line"]}):
-        print(line)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+    print_footer(start, f"{args.rounds} rounds", rows, "line", args.json)
 
 
 if __name__ == "__main__":
