@@ -19,15 +19,11 @@ from hf_statetrack.experiments.rundir import fingerprint, identity
 from hf_statetrack.experiments.search import length_of
 from hf_statetrack.experiments.sweep import load_sweep, run_sweep
 from hf_statetrack.experiments.sweep_config import SweepConfig
+from tests.experiments.tiny import TINY_EXPERIMENT
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-TINY = {
-    "task": {"name": "Z2", "train_length": [1, 6], "num_train": 64, "num_test": 16, "num_validation": 16},
-    "model": {"preset": "lstm", "num_layers": 1, "hidden_size": 8},
-    "training": {"max_steps": 2, "per_device_train_batch_size": 16, "eval_strategy": "no", "disable_tqdm": True,
-                 "logging_strategy": "no"},
-}
+TINY = TINY_EXPERIMENT
 
 
 def write(tmp_path, **extra) -> str:
