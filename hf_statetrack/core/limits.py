@@ -21,6 +21,7 @@ set HF_STATETRACK_MAX_LENGTH=1000000000 to allow it (it may need a lot of memory
 
 from __future__ import annotations
 
+import math
 import os
 
 from .errors import StateTrackError
@@ -51,3 +52,12 @@ def check_limit(name: str, value: int, what: str, shown: str | None = None) -> N
         raise StateTrackError(f"{what} {shown or value} is above the limit {limit(name)} on {bound}; set "
                               f"{variable}={value if shown is None else 'N'} to allow it (it may need a lot of "
                               f"memory and time)")
+
+
+def check_number(value, what: str, lo: float, hi: float, lo_open: bool = True) -> float:
+    """A real number in (lo, hi] (or [lo, hi] with lo_open=False); booleans, strings, NaN and inf are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise StateTrackError(f"{what} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
+        raise StateTrackError(f"{what} must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
+    return value

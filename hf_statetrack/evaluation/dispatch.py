@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..core.errors import StateTrackError
 from ..core.files import output_folder
+from ..core.limits import check_number
 from ..reporting.results import Results, check_results_folder
 from ..runtime.checkpoints import default_output_dir, statetrack_metadata
 from .incontext import evaluate_incontext
@@ -18,9 +19,7 @@ def evaluate_model(model_path: str, task_name: str, test_lengths: list, *, shots
     """`statetrack eval`: our token checkpoints as above; any other causal LM (a Hub id, a folder, or one
     fine-tuned as text by our pipeline) in context, see `incontext`."""
     check_counts(num_test=common.get("num_test", 1000), batch_size=batch_size, max_choices=max_choices)
-    threshold = common.get("threshold", 0.9)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:  # NaN too
-        raise StateTrackError(f"--threshold must be a number in (0, 1], got {threshold!r}")
+    check_number(common.get("threshold", 0.9), "--threshold", 0, 1)
     out = output_folder(common.get("output_dir") or default_output_dir(model_path, task_name, "eval"), "--output-dir")
     check_results_folder(out, "eval")
     common["output_dir"] = str(out)

@@ -38,15 +38,6 @@ def check_flag(value, what: str) -> bool:
     return value
 
 
-def check_number(value, what: str, lo: float, hi: float, lo_open: bool = True) -> float:
-    """A real number in (lo, hi] (or [lo, hi] with lo_open=False); booleans, strings, NaN and inf are refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StateTrackError(f"{what} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
-        raise StateTrackError(f"{what} must be in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
-    return value
-
-
 def allowed_types(tp) -> set | None:
     """The simple types a TrainingArguments field accepts (enums as str), or None if it takes richer values."""
     args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)

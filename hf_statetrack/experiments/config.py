@@ -31,6 +31,7 @@ from transformers import TrainingArguments
 
 from ..core.errors import StateTrackError
 from ..core.files import resolve
+from ..core.limits import check_number
 from ..core.registry import did_you_mean
 from ..core.threads import parse_request
 from ..core.yaml_loader import parse_yaml, read_yaml
@@ -41,7 +42,6 @@ from ..tasks import get_task
 from ..text import check_answers, default_answers
 from .checks import (
     check_flag,
-    check_number,
     check_positions,
     check_report_to,
     check_training_values,

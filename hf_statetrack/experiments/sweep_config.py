@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core.errors import StateTrackError
 from ..core.files import output_folder, resolve
+from ..core.limits import check_number
 from ..core.registry import did_you_mean
 from ..core.yaml_loader import read_yaml
 from ..stats.scoring import SUMMARY_KEYS
@@ -56,9 +57,7 @@ class SearchSpec:
                                   "{min: model.num_layers, values: [1, 2, 3]}")
         if self.metric not in SUMMARY_KEYS:
             raise StateTrackError(f"search.metric must be one of {', '.join(SUMMARY_KEYS)}, got {self.metric!r}")
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
-                or not 0 < self.threshold <= 1:
-            raise StateTrackError(f"search.threshold must be a number in (0, 1], got {self.threshold!r}")
+        check_number(self.threshold, "search.threshold", 0, 1)
 
     @classmethod
     def from_dict(cls, raw, sweep: dict) -> SearchSpec:
