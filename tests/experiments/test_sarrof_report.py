@@ -170,3 +170,18 @@ def test_a_length_whose_variant_sets_its_own_data_and_epochs_stays_in_its_models
                for p in raw.points()]
     rows = [line for line in search.search_markdown(spec, records).splitlines() if line.startswith("| A5 · lstm")]
     assert rows == ["| A5 · lstm-H128 · learning_rate 0.003 | 1 | 1 | 1 | 1 |"]
+
+
+def test_the_report_has_the_papers_layout_per_language_and_lists_the_causes_it_cites(monkeypatch):
+    parity = experiment("parity", [1, 50], [1, 50], [[51, 100]], layers=2, label_framing="sarrof")
+    summary = {"parity": point(parity, {"test": 0.5, "test@51-100": 0.0}, 0.6, seeds=(0, 1)),
+               "d2": point(experiment("d2", [1, 100], [1, 100], [[101, 200]], label_framing="sarrof"),
+                           {"test": 1.0, "test@101-200": 0.9}, 1.0)}
+    monkeypatch.setitem(sarrof.SARROF_CAUSES, "parity", "the budget (measured)")
+    monkeypatch.delitem(sarrof.SARROF_CAUSES, "d2", raising=False)
+    text = sarrof.sarrof_formal_languages(None, summary, {})
+    by_language = text.split("## By language")[1].split("## Every cell")[0]
+    assert "| language | 1 layer, bin 1 | 1 layer, bin 2 | 2 layers, bin 1 | 2 layers, bin 2 |" in by_language
+    assert "| d2 | 100.0 / 100 | 90.0 / 100 |  |  |" in by_language
+    assert "| parity |  |  | 50.0 ± 0.0 / 80.05 | 0.0 ± 0.0 / 4.15 |" in by_language
+    assert text.split("## Measured causes")[1].strip() == "* parity: the budget (measured)"

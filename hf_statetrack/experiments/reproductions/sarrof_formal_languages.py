@@ -128,20 +128,44 @@ def sarrof_verdict(language: str, values: list[float], rows: list[int], paper: f
     return f"{100 * np.mean(values) - paper:+.1f} points: {SARROF_CAUSES.get(language, 'not yet measured')}"
 
 
-def sarrof_formal_languages(root: Path, summary: dict, cfg) -> str:
-    """One row per language, depth and length bin: ours (mean ± std over seeds) / the paper's, and the verdict."""
-    rows = []
+def cells(summary: dict) -> list[dict]:
+    """Every cell: language (with its variant), layers, the paper's bin, our lengths, our per-seed values and test
+    rows, and the paper's number (None where it quotes none)."""
+    found = []
     for (language, variant, layers), runs in sorted(best_by_validation(summary).items(), key=repr):
         for split, index, lengths in paper_bins(runs[0]):
             if split not in runs[0].splits:
                 continue
-            values = [r.splits[split]["sequence_accuracy"] for r in runs]
             paper = SARROF_MAMBA.get(language, {}).get(layers, ())
-            theirs = paper[index] if index < len(paper) else None
-            rows.append([f"{language} ({variant})" if variant else language, layers, lengths,
-                         index + 1,
-                         f"{mean_std(values)} / " + ("-" if theirs is None else f"{theirs:g}"),
-                         sarrof_verdict(language, values, [r.splits[split]["num_sequences"] for r in runs], theirs)])
+            found.append({"language": language, "row": f"{language} ({variant})" if variant else language,
+                          "layers": layers, "bin": index + 1, "lengths": lengths,
+                          "values": [r.splits[split]["sequence_accuracy"] for r in runs],
+                          "rows": [r.splits[split]["num_sequences"] for r in runs],
+                          "paper": paper[index] if index < len(paper) else None})
+    return found
+
+
+def ours_paper(cell: dict) -> str:
+    return f"{mean_std(cell['values'])} / " + ("-" if cell["paper"] is None else f"{cell['paper']:g}")
+
+
+def by_language(found: list[dict]) -> list[str]:
+    """The paper's layout: one row per language, a column per depth and bin."""
+    columns = sorted({(c["layers"], c["bin"]) for c in found})
+    rows = {}
+    for c in found:
+        rows.setdefault(c["row"], {})[(c["layers"], c["bin"])] = ours_paper(c)
+    return table(["language", *(f"{layers} layer{'s' * (layers > 1)}, bin {b}" for layers, b in columns)],
+                 [[name, *(row.get(col, "") for col in columns)] for name, row in rows.items()], numeric_from=1)
+
+
+def sarrof_formal_languages(root: Path, summary: dict, cfg) -> str:
+    """Ours (mean ± std over seeds) / the paper's by language, then one row per language, depth and bin with our
+    lengths and the verdict, then the measured causes the verdicts cite."""
+    found = cells(summary)
+    rows = [[c["row"], c["layers"], c["lengths"], c["bin"], ours_paper(c),
+             sarrof_verdict(c["language"], c["values"], c["rows"], c["paper"])] for c in found]
+    causes = sorted({c["language"] for c in found if c["language"] in SARROF_CAUSES})
     lines = ["# Sarrof et al.: Mamba on formal languages, sequence accuracy % (ours / paper)", "",
              "Ours: mean ± std over seeds (one seed: its value), width and learning rate chosen on validation where "
              "several were run; paper: Sarrof, Veitsman & Hahn 2024 ('-': not reported). Bins map by order: our "
@@ -150,9 +174,13 @@ def sarrof_formal_languages(root: Path, summary: dict, cfg) -> str:
              "'our lengths' are the lengths we tested. Verdict: 'within ours' when the paper's number lies between "
              "our lowest seed's 95 % Wilson interval and our highest seed's (with one seed that is only the "
              "test-sampling error, so a difference may still be the seed's); otherwise the difference and its "
-             "measured cause, or 'not yet measured'.", ""]
+             "measured cause, or 'not yet measured'.", "", "## By language", ""]
+    lines += by_language(found)
+    lines += ["", "## Every cell", ""]
     lines += table(["language", "layers", "our lengths", "paper's bin", "ours / paper", "verdict"], rows,
                    numeric_from=1)
+    lines += ["", "## Measured causes", ""]
+    lines += [f"* {language}: {SARROF_CAUSES[language]}" for language in causes] or ["(none of these languages)"]
     return "\n".join(lines) + "\n"
 
 
