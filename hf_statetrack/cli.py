@@ -12,6 +12,7 @@
     statetrack sweep eval_configs/quickstart.yaml --max-parallel 1   # one run after another in this process
     statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2   # runs in parallel on Ray
     statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity --test-length 2,4,8,16   # for lm_eval --include_path
+    statetrack train my_model.yaml --import my_pkg.modeling   # your own architecture (docs: Your own model)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from .core import threads
 from .core.errors import StateTrackError
+from .core.imports import command_line_imports
 from .core.yaml_loader import parse_yaml
 from .data.params import DEFAULT_LENGTH
 from .evaluation.lmeval.configs import DEFAULT_LENGTHS, DEFAULT_TASKS, MODES
@@ -287,6 +289,13 @@ def add_model_args(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter (repeatable)")
     add_threads_arg(parser)
+    add_import_arg(parser)
+
+
+def add_import_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first (repeatable), e.g. your package that registers a model_type with "
+                        "AutoConfig / AutoModel; training runs list it in model.import. Importing runs its code")
 
 
 def add_sweep_args(parser: argparse.ArgumentParser) -> None:
@@ -309,6 +318,7 @@ def add_sweep_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default=None, help="ray: default starts Ray inside this process; 'auto' joins "
                         "the cluster started on this node with `ray start`")
     add_threads_arg(parser)
+    add_import_arg(parser)
 
 
 def add_threads_arg(parser: argparse.ArgumentParser) -> None:
@@ -348,6 +358,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="clear output_dir first (a folder holding another run is refused otherwise)")
     add_threads_arg(p)
+    add_import_arg(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a statetrack checkpoint or any causal LM (in context) on any lengths",
@@ -435,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     threads.prepare_openmp()  # before anything imports torch (importing this module does not)
     args = make_parser().parse_args(argv)
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), command_line_imports(getattr(args, "imports", [])):
             args.func(args)
     except StateTrackError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -4,6 +4,7 @@
     task: {name: S5, train_length: [1, 16], num_train: 10000, num_test: 1000}   # load_dataset parameters
     model: {preset: lstm, num_layers: 1, hidden_size: 64}                       # a preset and its knobs
     # or model: {architecture: rwkv, num_layers: 2, hidden_size: 64}           # any transformers model_type
+    # or model: {module: "my_pkg.models:MyNet", num_layers: 2, hidden_size: 64} # your own torch module
     training: {num_train_epochs: 5, learning_rate: 1.0e-3}                      # any TrainingArguments field
     evaluation: {threshold: 0.9, target_accuracy: 0.99}
 
@@ -31,6 +32,7 @@ from transformers import TrainingArguments
 
 from ..core.errors import StateTrackError
 from ..core.files import resolve
+from ..core.imports import command_line, import_modules
 from ..core.limits import check_number
 from ..core.registry import did_you_mean
 from ..core.threads import parse_request
@@ -69,6 +71,16 @@ DERIVED_KNOBS = {"vocab_size": "its symbols and the pad", "num_labels": "its lab
 _CHECKED: dict = {}  # ModelSection.check_builds: models already built and run once in this process
 
 
+def model_name(model: dict) -> str | None:
+    """What a model section is called in labels and reports: its preset, architecture, module's class ("MyNet" for
+    "my_pkg.models:MyNet") or checkpoint name; None for a section that names none (a swept knob alone)."""
+    for key in ("preset", "architecture", "module", "pretrained"):
+        if isinstance(model.get(key), str):
+            name = model[key]
+            return {"module": name.rpartition(":")[2], "pretrained": Path(name).name}.get(key, name)
+    return None
+
+
 def unknown_key_error(where: str, key: str, valid) -> StateTrackError:
     return StateTrackError(f"unknown key {key!r} in {where}; {did_you_mean(key, valid)}valid keys: "
                            f"{', '.join(sorted(valid))}")
@@ -80,19 +92,28 @@ class ModelSection:
         "help": "a model preset, one of hf_statetrack.models.list_presets(); an unknown name lists them"})
     architecture: str | None = field(default=None, metadata={
         "help": "any transformers model_type (rwkv, qwen3_next, xlstm, ...), its base model built from scratch"})
+    module: str | None = field(default=None, metadata={
+        "help": "your own torch module, 'package.module:Name', called with vocab_size, hidden_size, num_layers and "
+                "the other keys: input ids (B, T) -> hidden states (B, T, hidden_size) (docs: Your own model)"})
     pretrained: str | None = field(default=None, metadata={"help": "a Hub id or a local checkpoint folder"})
+    imports: list = field(default_factory=list, metadata={
+        "help": "YAML key import: modules imported first (e.g. the package registering an architecture's model_type), "
+                "and by every worker and checkpoint load; --import adds to it. Importing runs that code"})
     knobs: dict = field(default_factory=dict, metadata={
-        "help": "a preset's or architecture's num_layers, hidden_size and extras; a pretrained model's lora and dtype"})
+        "help": "a preset's, architecture's or module's num_layers, hidden_size and extras; a pretrained model's lora "
+                "and dtype"})
 
     @classmethod
     def from_dict(cls, raw: dict) -> ModelSection:
         raw = dict(raw)
+        imports = import_modules(raw.pop("import", None) or [], "model.import")
         section = cls(preset=raw.pop("preset", None), architecture=raw.pop("architecture", None),
-                      pretrained=raw.pop("pretrained", None), knobs=raw)
-        if sum(x is not None for x in (section.preset, section.architecture, section.pretrained)) != 1:
-            raise StateTrackError("model needs exactly one of 'preset' or 'architecture' (train from scratch) "
-                                  "or 'pretrained' (fine-tune)")
-        for key in ("preset", "architecture", "pretrained"):
+                      module=raw.pop("module", None), pretrained=raw.pop("pretrained", None),
+                      imports=list(dict.fromkeys([*imports, *command_line()])), knobs=raw)
+        if sum(x is not None for x in (section.preset, section.architecture, section.module, section.pretrained)) != 1:
+            raise StateTrackError("model needs exactly one of 'preset', 'architecture' or 'module' (train from "
+                                  "scratch) or 'pretrained' (fine-tune)")
+        for key in ("preset", "architecture", "module", "pretrained"):
             value = getattr(section, key)
             if value is not None and not isinstance(value, str):
                 raise StateTrackError(f"model.{key} must be a name or a path, got {type(value).__name__} {value!r}")
@@ -108,42 +129,61 @@ class ModelSection:
     def check_builds(self, *, vocab_size: int, num_labels: int):
         """`build_config`, then the model built and run once: whatever its init or first forward refuses fails
         here, before any data is generated (`models.smoke`). Returns the config."""
-        from ..models import check_architecture, check_preset
+        from ..models import check_architecture, check_module, check_preset
 
-        key = json.dumps([self.preset, self.architecture, self.knobs, vocab_size, num_labels], sort_keys=True,
-                         default=str)
+        key = json.dumps([self.preset, self.architecture, self.module, self.imports, self.knobs, vocab_size,
+                          num_labels], sort_keys=True, default=str)
         if key not in _CHECKED:  # a sweep checks hundreds of runs that share a few models
-            check = check_architecture if self.architecture is not None else check_preset
-            _CHECKED[key] = check(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels,
-                                  **self.knobs)
+            _CHECKED[key] = self.from_scratch(check_preset, check_architecture, check_module, vocab_size=vocab_size,
+                                              num_labels=num_labels)
         return _CHECKED[key]
 
-    def build_config(self, *, vocab_size: int, num_labels: int):
-        """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture)."""
-        from ..models import architecture_config, preset_config
-
+    def from_scratch(self, preset_fn, architecture_fn, module_fn, **sizes):
+        """The `models` function for this kind of model trained from scratch, called on its name and knobs (the
+        architecture's and module's with the imports, which their checkpoints keep)."""
+        if self.module is not None:
+            return module_fn(self.module, imports=self.imports, **sizes, **self.knobs)
         if self.architecture is not None:
-            return architecture_config(self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
-        return preset_config(self.preset, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+            return architecture_fn(self.architecture, imports=self.imports, **sizes, **self.knobs)
+        return preset_fn(self.preset, **sizes, **self.knobs)
+
+    def build_config(self, *, vocab_size: int, num_labels: int):
+        """The config of a model trained from scratch (a preset's, or the generic tagger's over an architecture or
+        a module)."""
+        from ..models import architecture_config, module_config, preset_config
+
+        return self.from_scratch(preset_config, architecture_config, module_config, vocab_size=vocab_size,
+                                 num_labels=num_labels)
 
     def build(self, *, vocab_size: int, num_labels: int):
         """A freshly initialised token tagger trained from scratch."""
-        from ..models import build_architecture, build_model
+        from ..models import build_architecture, build_model, build_module
 
-        build = build_architecture if self.architecture is not None else build_model
-        return build(self.preset or self.architecture, vocab_size=vocab_size, num_labels=num_labels, **self.knobs)
+        return self.from_scratch(build_model, build_architecture, build_module, vocab_size=vocab_size,
+                                 num_labels=num_labels)
+
+    def import_code(self) -> None:
+        """Import `imports` in this process (a worker process gets the section pickled, not validated again)."""
+        import_modules(self.imports, "model.import")
+
+    def state_size(self, model) -> dict:
+        """The recurrent state record of `model`, built from this section (`models.state_size`)."""
+        from ..models import PRESETS, state_size_of
+
+        return state_size_of(model, PRESETS.lookup(self.preset) if self.preset is not None else None)
 
     def lora(self):
         """The peft.LoraConfig of a LoRA fine-tune, or None for full fine-tuning."""
         return lora_config(self.knobs["lora"]) if "lora" in self.knobs else None
 
     def label(self) -> str:
-        """"lstm-L1-H64"; for Hub ids and folders the last path part: "pythia-160m", "pythia-160m-lora"."""
+        """"lstm-L1-H64"; a module by its class: "MyNet-L2-H32"; for Hub ids and folders the last path part:
+        "pythia-160m", "pythia-160m-lora"."""
         if self.pretrained:
             return Path(self.pretrained).name + ("-lora" if "lora" in self.knobs else "")
         size = "-".join(f"{k}{v}" for k, v in (("L", self.knobs.get("num_layers")),
                                                  ("H", self.knobs.get("hidden_size"))) if v is not None)
-        name = self.preset or self.architecture
+        name = model_name({"preset": self.preset, "architecture": self.architecture, "module": self.module})
         return f"{name}-{size}" if size else name
 
 
@@ -271,9 +311,11 @@ class ExperimentConfig:
             raise StateTrackError(f"invalid training settings: {str(err).splitlines()[0]}") from None
 
     def to_dict(self) -> dict:
+        # module and import only when set: the fingerprints of checkpoints written before they existed still match
+        own = {k: v for k, v in (("module", self.model.module), ("import", self.model.imports)) if v}
         return {"output_dir": self.output_dir, "task": self.task,
                 "model": {"preset": self.model.preset, "architecture": self.model.architecture,
-                          "pretrained": self.model.pretrained, **self.model.knobs},
+                          "pretrained": self.model.pretrained, **own, **self.model.knobs},
                 "training": self.training, "evaluation": dataclasses.asdict(self.evaluation), "resume": self.resume,
                 "overwrite": self.overwrite, "format": self.format, "answers": self.answers, "threads": self.threads}
 

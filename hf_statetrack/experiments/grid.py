@@ -61,7 +61,8 @@ def expand(sweep: dict, base: dict) -> list[Point]:
     return points
 
 
-SHOWN = {"task.name", "model.preset", "model.pretrained", "model.num_layers", "model.hidden_size"}  # in the label
+SHOWN = {"task.name", "model.preset", "model.architecture", "model.module", "model.pretrained", "model.num_layers",
+         "model.hidden_size"}  # in the label
 
 
 def is_variant(key: str) -> bool:

@@ -119,6 +119,7 @@ def experiment_results(cfg: ExperimentConfig, trainer: Trainer, train_output, de
         settings={"experiment": resolved(cfg.to_dict()), "torch_threads": torch.get_num_threads()},
         num_parameters=trainer.model.num_parameters(),
         trainable_parameters=trainer.model.num_parameters(only_trainable=True), world_size=args.world_size,
+        state_size=cfg.model.state_size(trainer.model),
         train={"runtime_s": runtime, "epochs": trainer.state.epoch, "steps": trainer.state.global_step,
                "loss": train_output.training_loss,
                "tokens_per_s": count_tokens(trainer.train_dataset) * trainer.state.epoch / max(runtime, 1e-9)},

@@ -11,4 +11,5 @@ from .pipeline import train_from_scratch
 
 def run_experiment(cfg: ExperimentConfig) -> dict:
     """Train (or fine-tune), evaluate on validation / test and extra test lengths, write the outputs."""
+    cfg.model.import_code()  # in a sweep's worker process the config arrives pickled, its imports not yet run
     return run_finetune(cfg) if cfg.model.pretrained else train_from_scratch(cfg)

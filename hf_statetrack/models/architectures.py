@@ -22,13 +22,16 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
+import torch
 from huggingface_hub.errors import StrictDataclassError
-from transformers import CONFIG_MAPPING, MODEL_MAPPING, AutoConfig, PreTrainedConfig, PreTrainedModel
+from transformers import CONFIG_MAPPING, AutoConfig, PreTrainedConfig, PreTrainedModel
 
 from ..core.errors import StateTrackError
+from ..core.imports import import_modules
 from ..core.registry import Registry
 from .generic_tagger import ArchitectureConfig, ArchitectureForTokenClassification
 from .smoke import FORWARD_BUDGET, smoke_test, summary
+from .state_size import base_model_class, of_model
 
 HEAD_WIDTH = 16
 # A transformer layer holds about 12 * width^2 parameters, a few small experts some 50 more; a model this many
@@ -110,10 +113,11 @@ FAMILIES = {
 
 
 def fields_of(config_class: type[PreTrainedConfig]) -> set[str]:
-    """The constructor fields of a config class (dataclass fields in transformers 5.x, else __init__ parameters)."""
-    if dataclasses.is_dataclass(config_class):
-        return {f.name for f in dataclasses.fields(config_class) if f.init}
-    return set(inspect.signature(config_class.__init__).parameters) - {"self", "kwargs"}
+    """The constructor fields of a config class: its dataclass fields (transformers 5.x) and its __init__ parameters
+    (a config written the classic way, as a user's own may be, keeps its own __init__)."""
+    fields = {f.name for f in dataclasses.fields(config_class) if f.init} if dataclasses.is_dataclass(config_class) \
+        else set()
+    return fields | set(inspect.signature(config_class.__init__).parameters) - {"self", "args", "kwargs"}
 
 
 def config_class_of(model_type: str) -> type[PreTrainedConfig]:
@@ -146,9 +150,7 @@ def backbone_fields(model_type: str, vocab_size: int, num_layers: int = 2, hidde
 
 def check_sequence_model(model_type: str, config: PreTrainedConfig) -> None:
     """A tagger needs a base model that maps input_ids (B, T) to hidden states (B, T, H) on its own."""
-    base = MODEL_MAPPING[type(config)] if type(config) in MODEL_MAPPING else None
-    if isinstance(base, tuple):  # several base classes (Funnel): AutoModel takes the first
-        base = base[0]
+    base = base_model_class(config)
     if base is None:
         raise StateTrackError(f"architecture {model_type!r} has no base model (AutoModel) in transformers; "
                               "it cannot be trained as a token tagger")
@@ -164,19 +166,24 @@ def check_sequence_model(model_type: str, config: PreTrainedConfig) -> None:
                               f"{inputs[0] if inputs else 'no tensor'} first, not input_ids")
 
 
-def check_sizes(model_type: str, num_layers: int = 2, hidden_size: int = 64, dropout: float = 0.0) -> None:
-    """Our own knobs: whole sizes >= 1 (a string or 0 would reach transformers' arithmetic), dropout in [0, 1)."""
+def check_sizes(what: str, num_layers: int = 2, hidden_size: int = 64, dropout: float = 0.0) -> None:
+    """Our own knobs of `what` (e.g. "architecture 'rwkv'"): whole sizes >= 1 (a string or 0 would reach the model's
+    arithmetic), dropout in [0, 1)."""
     for name, value in (("num_layers", num_layers), ("hidden_size", hidden_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise StateTrackError(f"architecture {model_type!r}: {name} must be a whole number >= 1, got {value!r}")
+            raise StateTrackError(f"{what}: {name} must be a whole number >= 1, got {value!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise StateTrackError(f"architecture {model_type!r}: dropout must be a number in [0, 1), got {dropout!r}")
+        raise StateTrackError(f"{what}: dropout must be a number in [0, 1), got {dropout!r}")
 
 
 def architecture_config(model_type: str, *, vocab_size: int, num_labels: int, dropout: float = 0.0,
-                        **knobs) -> ArchitectureConfig:
-    """The tagger's config; the backbone config is built once here so that bad sizes fail now, in one line."""
-    check_sizes(model_type, dropout=dropout, **{k: v for k, v in knobs.items() if k in ("num_layers", "hidden_size")})
+                        imports: list[str] | None = None, **knobs) -> ArchitectureConfig:
+    """The tagger's config; the backbone config is built once here so that bad sizes fail now, in one line.
+    `imports`: modules that register `model_type` (the user's own package), imported first and kept in the config,
+    so that a checkpoint imports them again when it loads."""
+    import_modules(imports or [], "model.import")
+    sizes = {k: v for k, v in knobs.items() if k in ("num_layers", "hidden_size")}
+    check_sizes(f"architecture {model_type!r}", dropout=dropout, **sizes)
     fields = backbone_fields(model_type, vocab_size, **knobs)
     try:
         backbone = AutoConfig.for_model(**fields)
@@ -190,7 +197,7 @@ def architecture_config(model_type: str, *, vocab_size: int, num_labels: int, dr
         raise
     except Exception as err:  # a library the model needs is missing, a class this transformers lacks
         raise StateTrackError(f"architecture {model_type!r} cannot be loaded: {summary(err)}") from None
-    return ArchitectureConfig(backbone=fields, num_labels=num_labels, dropout=dropout)
+    return ArchitectureConfig(backbone=fields, num_labels=num_labels, dropout=dropout, imports=imports or None)
 
 
 def check_architecture(model_type: str, *, vocab_size: int, num_labels: int, **knobs) -> ArchitectureConfig:
@@ -205,6 +212,9 @@ def check_architecture(model_type: str, *, vocab_size: int, num_labels: int, **k
         raise StateTrackError(f"architecture {model_type!r} has {size / 1e6:,.0f}M parameters at num_layers "
                               f"{layers}, hidden_size {width}: most of it is not set by these knobs (a multimodal or "
                               f"composite model, or fixed-size parts); use its text model's type or another one")
+    if callable(getattr(base_model_class(config.backbone_config()), "state_size", None)):
+        with torch.device("meta"):  # a user's own state_size() is asked once now, not first after training
+            of_model(ArchitectureForTokenClassification(config))
     return config
 
 

@@ -7,9 +7,12 @@ imports the folders. Calling a preset validates the knobs (did-you-mean for unkn
 dropout in [0, 1)) and returns the config of a model trained from scratch.
 
 >>> preset = Preset("toy", lambda num_layers=1: {}, PreTrainedConfig, PreTrainedModel, tiny={"num_layers": 1},
-...                 recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+...                 recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False,
+...                 state_size=grows_with_length)
 >>> preset.eigenvalue_range(PreTrainedConfig(allow_negative_eigenvalues=False))
 '[0, 1]'
+>>> preset.state_record(PreTrainedConfig())["grows_with_length"]
+True
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from transformers import PreTrainedConfig, PreTrainedModel
 
 from ..core.errors import StateTrackError
 from ..core.registry import Registry
+from .state_size import how_of, record
 
 # Trained from scratch: no special-token ids (so no embedding row is frozen as padding) and no KV/SSM cache.
 FROM_SCRATCH = {"pad_token_id": None, "bos_token_id": None, "eos_token_id": None, "use_cache": False}
@@ -31,6 +35,11 @@ FROM_SCRATCH = {"pad_token_id": None, "bos_token_id": None, "eos_token_id": None
 def allow_negative_eigenvalues(config: PreTrainedConfig) -> str:
     """The `eigenvalues` fact of a config with an ``allow_negative_eigenvalues`` field (the delta-rule models)."""
     return "[-1, 1]" if config.allow_negative_eigenvalues else "[0, 1]"
+
+
+def grows_with_length(config: PreTrainedConfig) -> None:
+    """Attention: every past key and value is kept, so the state grows with length."""
+    return None
 
 
 def _fact(text: str):
@@ -53,6 +62,10 @@ class Preset:
         "(attention, LSTM)")
     loads_without_package: bool = _fact("save_pretrained copies the modeling code next to the weights, so a "
                                         "checkpoint loads with trust_remote_code=True where hf_statetrack is absent")
+    state_size: Callable[[PreTrainedConfig], list[int] | None] = _fact(
+        "the recurrent state of the built config: a function returning the numbers each layer carries from one token "
+        "to the next (None: grows with length, as attention; `grows_with_length`), whose docstring's first line says "
+        "what it counts (models/state_size.py; results.json's state_size)")
 
     def __post_init__(self):
         """A fact of the wrong kind (an empty `tiny`, a string for a bool) fails at import, naming the preset."""
@@ -60,7 +73,8 @@ class Preset:
         ok = {"tiny": isinstance(self.tiny, dict) and bool(self.tiny),
               "recurrent": isinstance(self.recurrent, bool),
               "eigenvalues": eigenvalues is None or callable(eigenvalues) or isinstance(eigenvalues, str),
-              "loads_without_package": isinstance(self.loads_without_package, bool)}
+              "loads_without_package": isinstance(self.loads_without_package, bool),
+              "state_size": callable(self.state_size) and bool(how_of(self.state_size))}
         wrong = [name for name, good in ok.items() if not good]
         if wrong:
             raise TypeError(f"preset {self.name!r}: {', '.join(wrong)} is not what Preset's help says "
@@ -69,6 +83,10 @@ class Preset:
     def eigenvalue_range(self, config: PreTrainedConfig) -> str | None:
         """The `eigenvalues` fact for a config this preset built (e.g. one with allow_negative_eigenvalues false)."""
         return self.eigenvalues(config) if callable(self.eigenvalues) else self.eigenvalues
+
+    def state_record(self, config: PreTrainedConfig) -> dict:
+        """The `state_size.record` of a config this preset built: per-layer counts, total, and how they were counted."""
+        return record(self.state_size(config), how_of(self.state_size))
 
     @property
     def defaults(self) -> dict:

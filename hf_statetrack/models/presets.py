@@ -20,9 +20,10 @@ from transformers import GPT2Config, LlamaConfig, Mamba2Config, MambaConfig, Pre
 from ..core.errors import StateTrackError
 from ..core.upstream import warn_drift
 from .mamba_tagging import Mamba2ForTokenClassification, MambaForTokenClassification
-from .preset_spec import PRESETS, Preset, register_preset
+from .preset_spec import PRESETS, Preset, grows_with_length, register_preset
 from .recurrent import CELLS, RecurrentConfig, RecurrentForTokenClassification
 from .smoke import smoke_test
+from .state_size import every_layer, mamba2_layer, mamba_layer, recurrent_cell_layer
 from .stock_heads import TaggingGPT2ForTokenClassification, TaggingLlamaForTokenClassification
 
 
@@ -82,18 +83,19 @@ def recurrent_cell(cell: str) -> Callable[..., dict]:
 for _preset in [
     Preset("transformer", transformer, LlamaConfig, TaggingLlamaForTokenClassification,
            tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2), recurrent=False, eigenvalues=None,
-           loads_without_package=False),
+           loads_without_package=False, state_size=grows_with_length),
     Preset("gpt2", gpt2, GPT2Config, TaggingGPT2ForTokenClassification,
            tiny=dict(num_layers=2, hidden_size=16, num_attention_heads=2, n_positions=32), recurrent=False,
-           eigenvalues=None, loads_without_package=False),
+           eigenvalues=None, loads_without_package=False, state_size=grows_with_length),
     Preset("mamba", mamba, MambaConfig, MambaForTokenClassification,
            tiny=dict(num_layers=2, hidden_size=16, state_size=4), recurrent=False, eigenvalues="[0, 1]",
-           loads_without_package=True),
+           loads_without_package=True, state_size=every_layer(mamba_layer)),
     Preset("mamba2", mamba2, Mamba2Config, Mamba2ForTokenClassification,
            tiny=dict(num_layers=2, hidden_size=16, state_size=4, head_dim=8, chunk_size=8), recurrent=False,
-           eigenvalues="[0, 1]", loads_without_package=True),
+           eigenvalues="[0, 1]", loads_without_package=True, state_size=every_layer(mamba2_layer)),
     *(Preset(cell, recurrent_cell(cell), RecurrentConfig, RecurrentForTokenClassification,
-             tiny=dict(num_layers=2, hidden_size=16), recurrent=True, eigenvalues=None, loads_without_package=True)
+             tiny=dict(num_layers=2, hidden_size=16), recurrent=True, eigenvalues=None, loads_without_package=True,
+             state_size=every_layer(recurrent_cell_layer))
       for cell in CELLS),
 ]:
     register_preset(_preset)

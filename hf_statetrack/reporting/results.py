@@ -58,6 +58,9 @@ class Results:
     num_parameters: int | None = None
     trainable_parameters: int | None = None
     probe: dict | None = None  # probes: layers, accuracy / by_length / by_position per probe and layer, chance
+    # train runs: numbers carried from one token to the next, {"per_layer": [int] or None, "total": int or None,
+    # "grows_with_length": bool, "how": str}; per_layer None and not growing = not known (models/state_size.py)
+    state_size: dict | None = None
     world_size: int = 1
     wall_time_s: float = 0.0
     versions: dict = field(default_factory=environment_versions)
@@ -185,6 +188,8 @@ def splits_markdown(results: Results) -> str:
     speed = f"; {train['tokens_per_s']:.0f} train tokens/s" if train else ""
     metrics = metric_header().split(" | ")
     lines = [f"# {results.title}", "", f"{results.description}; wall time {results.wall_time_s:.0f} s{speed}.", ""]
+    if results.state_size:
+        lines += [state_line(results.state_size), ""]
     rows = []
     for split, m in results.splits.items():
         lengths = [int(k) for k in m["by_length"]]
@@ -207,6 +212,20 @@ def splits_markdown(results: Results) -> str:
         lines += table(["length", "rows", *metrics], [[length, row["count"], metric_cells(row)]
                                                       for length, row in m["by_length"].items()], numeric_from=0)
     return "\n".join(lines) + "\n"
+
+
+def state_line(state: dict) -> str:
+    """results.md's line for a `state_size` record.
+
+    >>> state_line({"per_layer": [8, 8], "total": 16, "grows_with_length": False, "how": "GRU: h per layer"})
+    'Recurrent state: 16 numbers carried from token to token (8, 8 per layer; GRU: h per layer).'
+    """
+    if state["total"] is not None:
+        layers = ", ".join(map(str, state["per_layer"]))
+        return f"Recurrent state: {state['total']:,} numbers carried from token to token ({layers} per layer; " \
+               f"{state['how']})."
+    grows = "grows with length: " if state["grows_with_length"] else ""  # else `how` says "not known"
+    return f"Recurrent state: {grows}{state['how']}."
 
 
 def plot_splits(results: Results, out: Path) -> None:

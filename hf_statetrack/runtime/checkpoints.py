@@ -16,6 +16,7 @@ import torch
 
 from .. import models  # noqa: F401  (our architectures for Auto loading; the fast Mamba scan)
 from ..core.errors import StateTrackError
+from ..core.imports import import_modules
 from ..tasks import IGNORE
 
 
@@ -39,12 +40,16 @@ def default_output_dir(model_path: str, task_name: str, command: str) -> str:
 
 
 def load_model_config(path: str):
+    """The checkpoint's config, after importing the modules it names (`imports`: the user's package that registers
+    its architecture), so that a missing one is one line here rather than a traceback at load."""
     from transformers import AutoConfig
 
     try:
-        return AutoConfig.from_pretrained(path)
+        config = AutoConfig.from_pretrained(path)
     except (OSError, ValueError) as err:
         raise describe_failure(path, err) from None
+    import_modules(getattr(config, "imports", None) or [], f"model {path}: its config's imports")
+    return config
 
 
 def position_limit(path: str) -> int | None:

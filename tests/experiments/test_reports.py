@@ -27,7 +27,10 @@ def test_negative_eigenvalues_report_reads_the_range_off_the_preset_and_its_conf
     summary = {str(i): [fake_run(model)] for i, (model, _) in enumerate(MODELS)}
     rows = [line for line in negative_eigenvalues(tmp_path, summary, {}).splitlines() if "| parity_check |" in line]
     got = [(row.split("|")[2].strip(), row.split("|")[3].strip()) for row in rows]
-    assert got == [(model.get("preset", "None"), expected) for model, expected in MODELS]
+    assert got == [(model.get("preset") or model["architecture"], expected) for model, expected in MODELS]
+    own = {"module": "my_pkg.models:MyNet", "num_layers": 1}  # named by its class; no preset facts to read
+    rows = negative_eigenvalues(tmp_path, {"own": [fake_run(own)]}, {}).splitlines()
+    assert "| parity_check | MyNet | ? |" in "\n".join(rows)
 
 
 def test_illusion_report_expects_one_layer_of_recurrent_presets_only():

@@ -165,8 +165,8 @@ def test_checkpoint_loads_without_hf_statetrack(tmp_path):
 
 
 @pytest.mark.parametrize("model, message", [
-    ({"architecture": "rwkv", "preset": "lstm"}, "exactly one of 'preset' or 'architecture'"),
-    ({"num_layers": 1}, "exactly one of 'preset' or 'architecture'"),
+    ({"architecture": "rwkv", "preset": "lstm"}, "exactly one of 'preset', 'architecture' or 'module'"),
+    ({"num_layers": 1}, "exactly one of 'preset', 'architecture' or 'module'"),
     ({"architecture": "rwkv", "hidden_sise": 8}, "did you mean 'hidden_size'"),
 ])
 def test_experiment_schema_takes_exactly_one_model_source(model, message):

@@ -7,7 +7,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_TOKEN_CLASSIFICATIO
 from hf_statetrack import StateTrackError
 from hf_statetrack.models import PRESETS as REGISTRY
 from hf_statetrack.models import build_model, list_presets, preset_config
-from hf_statetrack.models.preset_spec import FACTS, Preset
+from hf_statetrack.models.preset_spec import FACTS, Preset, grows_with_length
 
 from .tiny import LABELS, VOCAB, random_batch, tiny_model
 
@@ -20,20 +20,26 @@ def test_every_preset_carries_the_facts_its_consumers_read(preset):
     a new preset states each in its own folder. Each is checked the way its consumer uses it."""
     entry = REGISTRY.lookup(preset)
     assert isinstance(entry, Preset) and entry.name == preset
-    checked = {"tiny", "recurrent", "eigenvalues", "loads_without_package"}
+    checked = {"tiny", "recurrent", "eigenvalues", "loads_without_package", "state_size"}
     assert set(FACTS) == checked, "a new fact needs its check here"
     model = tiny_model(preset)  # tiny: the model tests' sizes (every knob accepted, a model of a few thousand weights)
     assert sum(p.numel() for p in model.parameters()) < 20_000
     assert isinstance(entry.recurrent, bool)  # the Illusion-of-State report's verdict
     label = entry.eigenvalue_range(model.config)  # the negative-eigenvalues report's "transition range"
     assert label is None or (isinstance(label, str) and label)
+    state = entry.state_record(model.config)  # results.json's state_size (tests/models/test_state_size.py: counts)
+    assert set(state) == {"per_layer", "total", "grows_with_length", "how"} and state["how"]
     if entry.loads_without_package:  # tests/models/test_save_load.py loads these in a process without us
         assert type(model)._auto_class == "AutoModelForTokenClassification"
 
 
 def test_fact_of_the_wrong_kind_fails_naming_the_preset():
     with pytest.raises(TypeError, match="preset 'toy': tiny, recurrent is not"):
-        Preset("toy", dict, object, object, tiny={}, recurrent="yes", eigenvalues=None, loads_without_package=False)
+        Preset("toy", dict, object, object, tiny={}, recurrent="yes", eigenvalues=None, loads_without_package=False,
+               state_size=grows_with_length)
+    with pytest.raises(TypeError, match="preset 'toy': state_size is not"):  # a count must say how it counts
+        Preset("toy", dict, object, object, tiny={"num_layers": 1}, recurrent=False, eigenvalues=None,
+               loads_without_package=False, state_size=lambda config: None)
 
 
 @pytest.mark.parametrize("preset", PRESETS)

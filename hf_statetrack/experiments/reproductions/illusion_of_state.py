@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...reporting.results import table
+from ..config import model_name
 from ..grid import flat
 from ..search import column, column_keys, length_of, point_model, read_search, row_label, search_table
 from . import register
@@ -35,7 +36,7 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
     for r in (r for r in records if not r.get("incomplete")):
-        arch = point_model(r["point"]).get("preset") or (cfg.experiment.get("model") or {}).get("preset", "?")
+        arch = model_name(point_model(r["point"])) or model_name(cfg.experiment.get("model") or {}) or "?"
         curves.setdefault((flat(r["point"]).get("task.name"), arch), []).append((column(length_of(r["point"], by)),
                                                                                  r["min"]))
     for (task, arch), points in curves.items():

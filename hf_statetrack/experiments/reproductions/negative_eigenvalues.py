@@ -12,6 +12,7 @@ import numpy as np
 
 from ...reporting.results import table
 from ...tasks import get_task
+from ..config import model_name
 from . import model_of, register
 
 # Grazzi et al.: scaled accuracy (acc - chance) / (1 - chance) on test lengths 40..256, over seeds.
@@ -27,9 +28,9 @@ def transition_range(model: dict) -> str:
     from ...models import PRESETS
     from ..config import ModelSection
 
-    section = ModelSection.from_dict(model)
-    if section.preset is None:
+    if model.get("preset") is None:  # no facts to read (and an own model's code need not be imported for this)
         return "?"
+    section = ModelSection.from_dict(model)
     config = section.build_config(vocab_size=2, num_labels=2)
     return PRESETS.lookup(section.preset).eigenvalue_range(config) or "-"
 
@@ -44,7 +45,7 @@ def negative_eigenvalues(root: Path, summary: dict, cfg) -> str:
     for runs in summary.values():
         model = model_of(runs[0])
         values = [scaled(r.splits["test"]["sequence_accuracy"], r.task["name"]) for r in runs]
-        rows.append([runs[0].task["name"], model.get("preset"), transition_range(model),
+        rows.append([runs[0].task["name"], model_name(model), transition_range(model),
                      f"{np.mean(values):.2f}", f"{np.std(values, ddof=1) if len(values) > 1 else 0:.2f}",
                      f"{np.median(values):.2f}", f"{np.max(values):.2f}", len(values)])
     rows = [[*row[:3], GRAZZI_SCALED.get((row[0], row[2]), "-"), *row[3:]] for row in rows]  # the paper's, beside

@@ -11,7 +11,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
 from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_rule_chunked
-from .configuration_deltanet import DeltaNetConfig
+from .configuration_deltanet import DeltaNetConfig, state_size_per_layer
 from .modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel
 from .naive import delta_rule_reference
 
@@ -35,7 +35,8 @@ def deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, intermed
 PRESET = Preset(name="deltanet", knobs_to_config=deltanet, config_class=DeltaNetConfig,
                 model_class=DeltaNetForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
-                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=True)
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=True,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "DeltaNetConfig", "DeltaNetForTokenClassification", "DeltaNetModel", "delta_rule_chunked",

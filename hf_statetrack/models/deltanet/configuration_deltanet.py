@@ -57,3 +57,11 @@ class DeltaNetConfig(PreTrainedConfig):
                              "pick num_heads that divides hidden_size")
         if self.conv_size < 1 or self.chunk_size < 1:
             raise ValueError(f"conv_size and chunk_size must be positive, got {self.conv_size} and {self.chunk_size}")
+
+
+def state_size_per_layer(config: DeltaNetConfig) -> list[int]:
+    """DeltaNet family: per head a (head width)^2 delta-rule state, plus the short conv's window over q, k and v
+    ((conv_size - 1) x their channels; DeltaProduct has n_h keys and values per token)"""
+    width, steps = config.hidden_size, getattr(config, "num_householder", 1)
+    conv = (config.conv_size - 1) * (1 + 2 * steps) * width if config.use_short_conv else 0
+    return [width * (width // config.num_heads) + conv] * config.num_hidden_layers

@@ -6,6 +6,7 @@ remote code). `PRESET` is registered here.
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..deltanet.configuration_deltanet import state_size_per_layer
 from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import delta_product_chunked
 from .configuration_deltaproduct import DeltaProductConfig
@@ -29,7 +30,8 @@ def deltaproduct(num_layers=1, hidden_size=64, dropout=0.0, num_householder=2, n
 PRESET = Preset(name="deltaproduct", knobs_to_config=deltaproduct, config_class=DeltaProductConfig,
                 model_class=DeltaProductForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, num_heads=2, num_householder=2, chunk_size=4),
-                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "DeltaProductConfig", "DeltaProductForTokenClassification", "DeltaProductModel",

@@ -5,6 +5,7 @@ classes. Checkpoints load with hf_statetrack installed (not as remote code: the 
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
+from ..deltanet.configuration_deltanet import state_size_per_layer
 from ..preset_spec import Preset, allow_negative_eigenvalues, register_preset
 from .chunked import gated_delta_rule_chunked
 from .configuration_gated_deltanet import GatedDeltaNetConfig
@@ -28,7 +29,8 @@ def gated_deltanet(num_layers=2, hidden_size=64, dropout=0.0, num_heads=None, in
 PRESET = Preset(name="gated_deltanet", knobs_to_config=gated_deltanet, config_class=GatedDeltaNetConfig,
                 model_class=GatedDeltaNetForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, num_heads=2, chunk_size=4),
-                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False)
+                recurrent=False, eigenvalues=allow_negative_eigenvalues, loads_without_package=False,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "GatedDeltaNetConfig", "GatedDeltaNetForTokenClassification", "GatedDeltaNetModel",

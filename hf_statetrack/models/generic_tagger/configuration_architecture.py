@@ -12,6 +12,8 @@ no dependency on how a given transformers release nests sub-configs.
 Imports only transformers, so that a saved checkpoint loads without hf_statetrack (remote code).
 """
 
+import importlib
+
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 
@@ -19,14 +21,18 @@ from transformers import AutoConfig, PreTrainedConfig
 @strict
 class ArchitectureConfig(PreTrainedConfig):
     """backbone: {"model_type": ..., **config fields} of a transformers base model (AutoModel.from_config).
-    dropout: before the classifier."""
+    dropout: before the classifier. imports: modules imported before the backbone is built (a user's package that
+    registers its model_type with AutoConfig / AutoModel)."""
 
     model_type = "statetrack_architecture"
 
     backbone: dict | None = None
     dropout: float | int = 0.0
+    imports: list | None = None
 
     def backbone_config(self) -> PreTrainedConfig:
+        for name in self.imports or ():
+            importlib.import_module(name)
         fields = dict(self.backbone or {})
         return AutoConfig.for_model(fields.pop("model_type"), **fields)
 

@@ -9,7 +9,7 @@ hf_statetrack (trust_remote_code=True).
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
 from ..preset_spec import Preset, register_preset
-from .configuration_ids4 import IDS4Config
+from .configuration_ids4 import IDS4Config, state_size_per_layer
 from .modeling_ids4 import IDS4ForTokenClassification, IDS4Model, ids4_scan
 from .naive import ids4_scan_reference
 
@@ -31,7 +31,8 @@ def ids4(num_layers=1, hidden_size=64, dropout=0.0, num_heads=4, state_size=8, i
 # column-stochastic transitions: complex eigenvalues of modulus <= 1 (a permutation's roots of unity included)
 PRESET = Preset(name="ids4", knobs_to_config=ids4, config_class=IDS4Config, model_class=IDS4ForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, num_heads=2, state_size=4),
-                recurrent=True, eigenvalues="complex, |z| <= 1", loads_without_package=True)
+                recurrent=True, eigenvalues="complex, |z| <= 1", loads_without_package=True,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "IDS4Config", "IDS4ForTokenClassification", "IDS4Model", "ids4", "ids4_scan",

@@ -40,3 +40,8 @@ class IDS4Config(PreTrainedConfig):
         if self.num_heads < 1 or self.state_size < 2:
             raise ValueError(f"IDS4 needs num_heads >= 1 and state_size >= 2, got num_heads {self.num_heads}, "
                              f"state_size {self.state_size}")
+
+
+def state_size_per_layer(config: IDS4Config) -> list[int]:
+    """IDS4: num_heads x state_size slots per layer"""
+    return [config.num_heads * config.state_size] * config.num_hidden_layers

@@ -8,6 +8,7 @@ still needs hf_statetrack installed (the modeling file imports its scan).
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
 from ..preset_spec import Preset, register_preset
+from ..state_size import every_layer, mamba_layer
 from .configuration_mamba_negeig import MambaNegEigConfig
 from .modeling_mamba_negeig import MambaNegEigForTokenClassification, MambaNegEigMixer, MambaNegEigModel
 
@@ -28,7 +29,8 @@ def mamba_negeig(num_layers=2, hidden_size=64, dropout=0.0, state_size=16, expan
 
 PRESET = Preset(name="mamba_negeig", knobs_to_config=mamba_negeig, config_class=MambaNegEigConfig,
                 model_class=MambaNegEigForTokenClassification, tiny=dict(num_layers=2, hidden_size=16, state_size=4),
-                recurrent=False, eigenvalues="[-1, 1]", loads_without_package=False)
+                recurrent=False, eigenvalues="[-1, 1]", loads_without_package=False,
+                state_size=every_layer(mamba_layer))
 register_preset(PRESET)
 
 __all__ = ["PRESET", "MambaNegEigConfig", "MambaNegEigForTokenClassification", "MambaNegEigMixer",

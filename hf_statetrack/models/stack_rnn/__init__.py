@@ -9,7 +9,7 @@ without hf_statetrack (trust_remote_code=True).
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
 from ..preset_spec import Preset, register_preset
-from .configuration_stack_rnn import StackRNNConfig
+from .configuration_stack_rnn import StackRNNConfig, state_size_per_layer
 from .modeling_stack_rnn import MemoryRNNLayer, StackRNNForTokenClassification, StackRNNLayer, StackRNNModel
 from .naive import stack_rnn_layer_reference
 
@@ -32,7 +32,8 @@ def stack_rnn(num_layers=1, hidden_size=256, dropout=0.0, stack_cell_size=8, sta
 PRESET = Preset(name="stack_rnn", knobs_to_config=stack_rnn, config_class=StackRNNConfig,
                 model_class=StackRNNForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, stack_cell_size=4, stack_size=6),
-                recurrent=True, eigenvalues=None, loads_without_package=True)
+                recurrent=True, eigenvalues=None, loads_without_package=True,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "MemoryRNNLayer", "StackRNNConfig", "StackRNNForTokenClassification", "StackRNNLayer",

@@ -42,3 +42,9 @@ class StackRNNConfig(PreTrainedConfig):
         if self.stack_size < 2 or self.stack_cell_size < 1 or self.num_stacks < 1:
             raise ValueError(f"Stack-RNN needs stack_size >= 2, stack_cell_size >= 1 and num_stacks >= 1, got "
                              f"{self.stack_size}, {self.stack_cell_size}, {self.num_stacks}")
+
+
+def state_size_per_layer(config) -> list[int]:
+    """Stack-RNN: the controller's hidden state plus stacks x cells x cell width per layer"""
+    stacks, cells, width = config.memory_shape
+    return [config.hidden_size + stacks * cells * width] * config.num_hidden_layers

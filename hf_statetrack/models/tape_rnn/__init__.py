@@ -7,7 +7,7 @@ remote code). `PRESET` is registered here.
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
 from ..preset_spec import Preset, register_preset
-from .configuration_tape_rnn import TapeRNNConfig
+from .configuration_tape_rnn import TapeRNNConfig, state_size_per_layer
 from .modeling_tape_rnn import TapeRNNForTokenClassification, TapeRNNLayer, TapeRNNModel, jump_distances
 from .naive import tape_rnn_layer_reference
 
@@ -29,7 +29,8 @@ def tape_rnn(num_layers=1, hidden_size=256, dropout=0.0, memory_cell_size=8, mem
 PRESET = Preset(name="tape_rnn", knobs_to_config=tape_rnn, config_class=TapeRNNConfig,
                 model_class=TapeRNNForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, memory_cell_size=4, memory_size=6, write_mlp_sizes=[8]),
-                recurrent=True, eigenvalues=None, loads_without_package=False)
+                recurrent=True, eigenvalues=None, loads_without_package=False,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "TapeRNNConfig", "TapeRNNForTokenClassification", "TapeRNNLayer", "TapeRNNModel",

@@ -8,6 +8,8 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
+from ..stack_rnn.configuration_stack_rnn import state_size_per_layer as stack_rnn_state
+
 
 @strict
 class TapeRNNConfig(PreTrainedConfig):
@@ -49,3 +51,9 @@ class TapeRNNConfig(PreTrainedConfig):
         if self.blank_token is not None and not -self.vocab_size <= self.blank_token < self.vocab_size:
             raise ValueError(f"blank_token {self.blank_token} is outside the vocabulary of {self.vocab_size} "
                              "ids (negative counts from the end); None counts every token as input")
+
+
+def state_size_per_layer(config: TapeRNNConfig) -> list[int]:
+    """Tape-RNN: the controller's hidden state plus tapes x cells x cell width per layer (the count of input
+    tokens read, one number all layers share for the jumps, is not counted)"""
+    return stack_rnn_state(config)
