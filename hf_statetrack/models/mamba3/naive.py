@@ -18,7 +18,7 @@ import torch
 
 
 def rotation(angles, size):
-    """angles (..., A) -> the (size x size) rotation of the pairs (2i, 2i + 1), i < A, by angles[i]: (..., size, size)."""
+    """angles (..., A) -> (..., size, size): the rotation of the pairs (2i, 2i + 1), i < A, by angles[i]."""
     matrix = torch.eye(size, dtype=angles.dtype, device=angles.device).expand(*angles.shape[:-1], size, size).clone()
     for i in range(angles.shape[-1]):
         cos, sin = angles[..., i].cos(), angles[..., i].sin()

@@ -32,7 +32,6 @@ right padding as without.
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..deltanet.modeling_deltanet import DeltaNetForTokenClassification, DeltaNetModel

@@ -6,7 +6,7 @@ with u_t = alpha_t P_{t-1} (V,) the part of the state read by alpha. Inside a ch
 G_t = w_1 * ... * w_t (elementwise decay since the chunk start) and G_0 = 1, dividing by G_t turns the step into a
 sum, P_t = G_t * [P + sum_{s<=t} (beta_s / G_s)^T u_s + (k_s / G_s)^T v_s], so that
 
-    u_t = (alpha_t G_{t-1}) P + sum_{s<t} [(alpha_t G_{t-1}) . (beta_s / G_s)] u_s + [(alpha_t G_{t-1}) . (k_s / G_s)] v_s
+    u_t = a_t P + sum_{s<t} [a_t . (beta_s / G_s)] u_s + [a_t . (k_s / G_s)] v_s       with a_t = alpha_t G_{t-1}
     i.e.  (I - A_ab) U = A_ak V + (alpha G_prev) P          A_ab, A_ak strictly lower triangular (C x C)
 
 so U = Ũ + W P with one unit-triangular solve for all chunks at once; then, chunk by chunk,
