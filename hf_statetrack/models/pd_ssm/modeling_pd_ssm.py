@@ -47,7 +47,8 @@ class PDSSMMixer(nn.Module):
     def __init__(self, config: PDSSMConfig):
         super().__init__()
         width, size, words = config.hidden_size, config.state_size, config.dictionary_size
-        self.selector = nn.Linear(width, words, bias=False)
+        # N(0, 1) as in the authors' code (not the usual 0.02, which would give every token the same P_t at the start)
+        self.selector = nn.Parameter(torch.randn(words, width))  # W_S
         self.dictionary = nn.Parameter(torch.randn(words, size, size) / math.sqrt(size))  # A_1 .. A_K
         self.magnitude = gelu_mlp(width, 2 * size, size)
         self.phase = gelu_mlp(width, 2 * size, size)
@@ -59,7 +60,8 @@ class PDSSMMixer(nn.Module):
         """u (B, T, D), mask (B, T, 1) of 0/1 -> (B, T, D)."""
         size = self.dictionary.shape[-1]
         real = mask.bool()
-        scores = torch.einsum("btk,kij->btij", self.selector(u).softmax(-1), self.dictionary)  # M_t (B, T, N, N)
+        weights = (u @ self.selector.T).softmax(-1)  # s_t (B, T, K)
+        scores = torch.einsum("btk,kij->btij", weights, self.dictionary)  # M_t (B, T, N, N)
         eye = torch.eye(size, dtype=u.dtype, device=u.device)
         p_soft = torch.where(real.unsqueeze(-1), scores.softmax(-2), eye)  # column-wise softmax; pads: I
         d = torch.polar(torch.sigmoid(self.magnitude(u)), 2 * math.pi * torch.sigmoid(self.phase(u)))  # (B, T, N)
