@@ -58,19 +58,20 @@ class PDSSMMixer(nn.Module):
 
     def forward(self, u, mask):
         """u (B, T, D), mask (B, T, 1) of 0/1 -> (B, T, D)."""
-        size = self.dictionary.shape[-1]
-        real = mask.bool()
+        size, real = self.dictionary.shape[-1], mask.bool()
+        dtype = torch.promote_types(u.dtype, torch.float32)  # complex64 at least (no half-precision polar)
         weights = (u @ self.selector.T).softmax(-1)  # s_t (B, T, K)
         scores = torch.einsum("btk,kij->btij", weights, self.dictionary)  # M_t (B, T, N, N)
         eye = torch.eye(size, dtype=u.dtype, device=u.device)
         p_soft = torch.where(real.unsqueeze(-1), scores.softmax(-2), eye)  # column-wise softmax; pads: I
-        d = torch.polar(torch.sigmoid(self.magnitude(u)), 2 * math.pi * torch.sigmoid(self.phase(u)))  # (B, T, N)
+        d = torch.polar(torch.sigmoid(self.magnitude(u)).to(dtype),
+                        2 * math.pi * torch.sigmoid(self.phase(u)).to(dtype))  # (B, T, N)
         d = torch.where(real, d, torch.ones_like(d))
-        b = torch.complex(*(self.input_proj(u) * mask).chunk(2, dim=-1))  # B u_t (B, T, N)
+        b = torch.complex(*(self.input_proj(u) * mask).to(dtype).chunk(2, dim=-1))  # B u_t (B, T, N)
         h0 = torch.zeros(size, dtype=b.dtype, device=u.device)
         h0[0] = 1
-        h = pd_ssm_scan(p_soft, d, b, h0)  # (B, T, N)
-        return self.readout(torch.cat([h.real, h.imag], dim=-1)) + self.skip * u
+        h = pd_ssm_scan(p_soft.to(dtype), d, b, h0)  # (B, T, N)
+        return self.readout(torch.cat([h.real, h.imag], dim=-1).to(u.dtype)) + self.skip * u
 
 
 class PDSSMModel(DeltaNetModel):

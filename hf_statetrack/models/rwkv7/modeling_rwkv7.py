@@ -21,9 +21,10 @@ diag(sqrt(a)), to the symmetric diag(w) - z^T z with z = sqrt(a) * kappa_hat and
 < 1, so its eigenvalues are real and lie in (min w - |z|^2, max w) within (e^-e^-0.5 - 1, 1) = (-0.455, 1).
 Negative eigenvalues are reachable (kappa_hat = e_i on a channel with w_i near 0.545 and a_i near 1 gives
 w_i - a_i near -0.455) but -1 is not: one token cannot flip a sign exactly, as DeltaNet's beta = 2
-can. The paper shows that RWKV-7 recognises every regular language with a few layers (its section on
-expressivity); one layer's transitions are diagonal plus rank one with real spectrum, so no rotation (a 3-cycle)
-fits in one token, and the preset says `recurrent: false`. Nothing grows: every transition has spectral radius < 1.
+can. The paper proves that RWKV-7 recognises every regular language (its section on expressivity); one layer
+cannot do it token by token: each token's transition is diagonal plus rank one with a real spectrum, so no
+rotation (a 3-cycle) fits in one token, and the preset says `recurrent: false`. Nothing grows: every transition
+has spectral radius < 1.
 
 Choices left open by the paper, taken here: the low-rank widths scale as 2.5 / 2.5 / 1.7 / 5 sqrt(width) without
 the official code's rounding to multiples of 32 (too wide for CPU-size models); linear layers start from the
