@@ -101,7 +101,7 @@ for _preset in [
     register_preset(_preset)
 
 # Each architecture folder registers its own PRESET; imported after the built-in ones, which list first.
-from . import deltanet, deltaproduct, gated_deltanet, ids4, mamba_negeig, stack_rnn, tape_rnn  # noqa: E402, F401  (registration)
+from . import deltanet, deltaproduct, gated_deltanet, ids4, mamba3, mamba_negeig, pd_ssm, rwkv7, stack_rnn, tape_rnn  # noqa: E402, F401  (registration)
 
 
 def list_presets() -> list[str]:

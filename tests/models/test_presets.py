@@ -107,7 +107,7 @@ def test_knobs_reach_the_config():
 
 
 BAD_INPUT = [
-    ("mamba3", {}, "did you mean 'mamba' or 'mamba2'"),
+    ("mamba4", {}, "did you mean 'mamba' or 'mamba3' or 'mamba2'"),
     ("lstm", {"hiden_size": 8}, "did you mean 'hidden_size'"),
     ("lstm", {"cell": "gru"}, "available: num_layers, hidden_size, dropout"),
     ("gpt2", {"hidden_size": "64"}, "must be an integer"),

@@ -47,3 +47,17 @@ def check_padding_on_either_side(preset):
     right = model(torch.cat([ids, pads], 1), attention_mask=torch.cat([torch.ones_like(ids), pads], 1)).logits[0]
     torch.testing.assert_close(left[3:], alone, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(right[:6], alone, rtol=1e-5, atol=1e-6)
+
+
+def loss_after_training(model, steps: int = 30, lr: float = 1e-2) -> tuple[float, float]:
+    """(first, last) loss of `steps` AdamW steps on one fixed random batch: a model that learns fits it."""
+    input_ids, labels = random_batch(batch=4, length=12, seed=1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = model.train()(input_ids, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses[0], losses[-1]

@@ -1,0 +1,1 @@
+../tagging_head.py
