@@ -34,6 +34,11 @@ HAND = {
     "ids4": [2 * 4] * 2,  # 2 heads of 4 slots
     "stack_rnn": [16 + 1 * 6 * 4] * 2,  # hidden 16 + one stack of 6 cells of 4 numbers
     "tape_rnn": [16 + 1 * 6 * 4] * 2,  # hidden 16 + one tape of 6 cells of 4 numbers
+    # 2 heads of 8: 2 x 8 x 8 wkv state; the previous token's input to the time and channel token shifts: 2 x 16
+    "rwkv7": [2 * 8 * 8 + 2 * 16] * 2,
+    # inner 2 x 16 = 32 in 4 heads of 8, N = 8: 4 x 8 x 8; the trapezoid keeps the previous k (8 per head) and x (32)
+    "mamba3": [4 * 8 * 8 + 4 * 8 + 32] * 2,
+    "pd_ssm": [2 * 4] * 2,  # N = 4 complex entries
 }
 
 

@@ -35,7 +35,8 @@ def eigenvalues(config: Mamba3Config) -> str:
 PRESET = Preset(name="mamba3", knobs_to_config=mamba3, config_class=Mamba3Config,
                 model_class=Mamba3ForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, state_size=8, head_dim=8, chunk_size=4),
-                recurrent=False, eigenvalues=eigenvalues, loads_without_package=False)
+                recurrent=False, eigenvalues=eigenvalues, loads_without_package=False,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "Mamba3Config", "Mamba3ForTokenClassification", "Mamba3Model", "mamba3", "mamba3_chunked",

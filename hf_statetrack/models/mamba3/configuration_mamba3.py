@@ -81,8 +81,10 @@ def num_angles(config: Mamba3Config) -> int:
 
 def state_size_per_layer(config: Mamba3Config) -> list[int]:
     """Numbers one layer carries from a token to the next: the (N x head_dim) state of every head and, for the
-    trapezoid, the previous token's k (N per head) and x (the inner width). In the complex form counted here
-    the rotation needs no running angle; the rotated-frame form the kernels use also keeps one per angle."""
+    trapezoid, the previous token's k (N per head) and x (the inner width).
+
+    In the complex form counted here the rotation needs no running angle; the rotated-frame form the kernels use
+    also keeps one per angle."""
     heads = num_heads(config)
     previous = heads * config.state_size + config.expand * config.hidden_size if config.use_trapezoidal else 0
     return [heads * config.head_dim * config.state_size + previous] * config.num_hidden_layers

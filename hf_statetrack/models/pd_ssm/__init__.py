@@ -26,7 +26,8 @@ def pd_ssm(num_layers=1, hidden_size=64, dropout=0.0, state_size=16, dictionary_
 PRESET = Preset(name="pd_ssm", knobs_to_config=pd_ssm, config_class=PDSSMConfig,
                 model_class=PDSSMForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, state_size=4, dictionary_size=2),
-                recurrent=True, eigenvalues="complex, |z| < 1", loads_without_package=False)
+                recurrent=True, eigenvalues="complex, |z| < 1", loads_without_package=False,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "PDSSMConfig", "PDSSMForTokenClassification", "PDSSMModel", "pd_ssm", "pd_ssm_reference",

@@ -32,7 +32,8 @@ def rwkv7(num_layers=2, hidden_size=64, dropout=0.0, head_dim=16, intermediate_s
 # transitions diag(w) - kappa^T (a kappa): real eigenvalues in (exp(-e^-0.5) - 1, 1) (modeling_rwkv7.py)
 PRESET = Preset(name="rwkv7", knobs_to_config=rwkv7, config_class=RWKV7Config, model_class=RWKV7ForTokenClassification,
                 tiny=dict(num_layers=2, hidden_size=16, head_dim=8, chunk_size=4),
-                recurrent=False, eigenvalues="(-0.455, 1)", loads_without_package=True)
+                recurrent=False, eigenvalues="(-0.455, 1)", loads_without_package=True,
+                state_size=state_size_per_layer)
 register_preset(PRESET)
 
 __all__ = ["PRESET", "RWKV7Config", "RWKV7ForTokenClassification", "RWKV7Model", "rwkv7", "rwkv7_chunked",
