@@ -11,6 +11,7 @@
     statetrack sweep eval_configs/quickstart.yaml                    # runs in parallel on the free cores (or GPUs)
     statetrack sweep eval_configs/quickstart.yaml --max-parallel 1   # one run after another in this process
     statetrack sweep eval_configs/quickstart.yaml --launcher ray --max-parallel 2   # runs in parallel on Ray
+    statetrack benchmark --models transformer,lstm,arch:rwkv --dry-run   # one scorecard over a task suite
     statetrack lm-eval export lmeval_tasks --tasks S5 A5 parity --test-length 2,4,8,16   # for lm_eval --include_path
     statetrack train my_model.yaml --import my_pkg.modeling   # your own architecture (docs: Your own model)
 """
@@ -242,6 +243,22 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         print_sweep(str(reproduce.config_path(args.name, args.scale)), args.set, args.output_dir)
 
 
+def cmd_benchmark(args: argparse.Namespace) -> None:
+    from .experiments import benchmark
+
+    plan = benchmark.make_plan(args.suite, args.scale, args.models, args.seeds, overwrite_args(args), args.output_dir)
+    if args.dry_run:
+        print(benchmark.dry_run(plan))
+        return
+    card = benchmark.run_benchmark(plan, launch_options(args))
+    print(f"\n{(plan.root / 'scorecard.md').read_text()}\nscorecard (.md, .json, .png), score_by_state_size.png, the "
+          f"sweep's summary and every run in {plan.root}/")
+    count = benchmark.failed_runs(card)
+    if count:
+        raise StateTrackError(f"{count} run{'s' * (count != 1)} failed or did not finish (errors in "
+                              f"{plan.root}/scorecard.md); run the same command again to retry them")
+
+
 def cmd_lmeval_export(args: argparse.Namespace) -> None:
     from .evaluation.lmeval.export import ExportSettings, export_tasks
 
@@ -411,6 +428,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print every run, their count and the time estimate")
     add_sweep_args(p)
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("benchmark", help="train models on a suite of state-tracking tasks: one scorecard",
+                       description="examples: statetrack benchmark --dry-run; statetrack benchmark --max-parallel 2; "
+                                   "statetrack benchmark --models transformer,lstm,arch:rwkv,my_model.yaml --seeds 1")
+    p.add_argument("--suite", default=None, help="a suite YAML: tasks, their protocol, default models and budget "
+                   "(default: the shipped suite, docs/benchmark.md)")
+    p.add_argument("--models", default=None, help="comma-separated: presets (lstm), arch:<model_type> for any "
+                   "transformers architecture (arch:rwkv), model YAML files; default: the suite's models")
+    p.add_argument("--scale", default=None, help="one of the suite's scales: cpu (the default where it has one) "
+                   "or paper (GPUs)")
+    p.add_argument("--dry-run", action="store_true", help="print every run, the widths, the count and the time "
+                   "estimate; train nothing")
+    add_sweep_args(p)
+    p.set_defaults(func=cmd_benchmark)
 
     add_lmeval_parser(sub)
 

@@ -9,6 +9,12 @@ stays inside [0, 1] and, unlike the normal approximation, is not [1, 1] at 10 of
 [0.7225, 1.0]
 
 With n = 0 nothing is known: the interval is the whole [0, 1] (JSON has no NaN).
+
+Over training seeds (a score per seed) the interval is Student's t: mean ± t(0.975, n - 1) · sd / sqrt(n).
+Three seeds make it wide, as it should be:
+
+>>> [round(x, 3) for x in seed_interval([0.8, 0.9, 1.0])]
+[0.9, 0.652, 1.148]
 """
 
 from __future__ import annotations
@@ -37,6 +43,31 @@ def wilson(successes, n, z: float = Z95):
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
+
+
+# Student's t 0.975 quantiles for 1..30 degrees of freedom (any statistics table); beyond 30, a Cornish-Fisher
+# expansion around the normal quantile, off by less than 1e-4 there (tests/stats/test_intervals.py checks both).
+T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
+        2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555,
+        2.0518, 2.0484, 2.0452, 2.0423)
+
+
+def t975(df: int) -> float:
+    """The 0.975 quantile of Student's t with `df` >= 1 degrees of freedom."""
+    if df <= len(T975):
+        return T975[df - 1]
+    z = Z95
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def seed_interval(values) -> tuple[float, float, float]:
+    """(mean, lo, hi): the mean of per-seed values and its 95 % Student's t interval; one value: (v, v, v)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, mean, mean
+    half = t975(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return mean, mean - half, mean + half
 
 
 def rows_needed(min_rows: int, num_lengths: int, lengths_per_bin: int = 1) -> int:

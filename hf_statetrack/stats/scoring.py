@@ -55,6 +55,7 @@ import numpy as np
 
 from ..core.errors import StateTrackError
 from ..tasks.base import IGNORE
+from .chance import chance_entries, chance_levels_padded
 from .intervals import accuracy_entries, wilson
 from .length_bins import Binning, bin_counts, binned_max_length_at_threshold, by_length_counts
 
@@ -153,6 +154,7 @@ class _Scores:
     final_correct: np.ndarray  # (R,) bool: the last scored position is right
     last_scored: np.ndarray  # (R,) index of the last scored position
     kept: np.ndarray  # (R,) row indices (into the input) of the kept rows
+    refs: np.ndarray  # (R, T) references of the kept rows, padded with IGNORE
 
 
 def _score(preds, refs) -> _Scores:
@@ -168,7 +170,7 @@ def _score(preds, refs) -> _Scores:
     last = scored.shape[1] - 1 - np.argmax(scored_k[:, ::-1], axis=1)  # (R,)
     return _Scores(scored=scored, correct=correct, num_scored=scored_k.sum(axis=1),
                    num_correct=correct_k.sum(axis=1), final_correct=correct_k[np.arange(len(kept)), last],
-                   last_scored=last, kept=kept)
+                   last_scored=last, kept=kept, refs=r if all_kept else r[kept])
 
 
 def _group_counts(s: _Scores, group: np.ndarray, num_groups: int) -> dict[str, np.ndarray]:
@@ -282,6 +284,16 @@ def length_mean_token_accuracy(preds, refs, lengths=None) -> float:
     return mean_over_lengths(accuracy_by_length(preds, refs, lengths))
 
 
+def chance_levels(refs) -> dict[str, float]:
+    """The token, sequence and final-state accuracy of the best constant predictor on these references (ragged
+    or padded, -100 = not scored): the chance levels `compute_metrics` corrects with (`chance`).
+
+    >>> chance_levels([[1, 1], [0, 1], [1, 0], [0, 0]])  # balanced labels; one row all 1s, one all 0s
+    {'token_accuracy': 0.5, 'sequence_accuracy': 0.25, 'final_state_accuracy': 0.5}
+    """
+    return chance_levels_padded(_to_padded(refs, "references")[0])
+
+
 def max_length_at_threshold(by_length: dict[int, dict], threshold: float = 0.9, key: str = "sequence_accuracy") -> int:
     """The longest length L such that every length present that is <= L has ``key`` >= ``threshold``.
 
@@ -317,7 +329,8 @@ def binned(lengths, counts: dict, threshold: float, binning: Binning) -> dict:
             "binning": {**binning.as_dict(), "threshold": threshold, "key": "sequence_accuracy"}}
 
 
-def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: Binning | None = None) -> dict:
+def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: Binning | None = None,
+                    chance=None) -> dict:
     """All metrics in one JSON-serialisable dict (one comparison, no recomputation).
 
     Keys: ``token_accuracy``, ``sequence_accuracy``, ``final_state_accuracy`` (floats in
@@ -331,20 +344,26 @@ def compute_metrics(preds, refs, lengths=None, threshold: float = 0.9, binning: 
     last]); ``max_length_at_threshold`` (int, per length, on sequence accuracy: one row can
     move it); ``binned_max_length_at_threshold`` (over the bins, see
     `length_bins.binned_max_length_at_threshold`; None when no bin has ``min_rows`` rows);
-    ``binning`` (the settings used); ``by_position`` (see `accuracy_by_position`). Token
-    intervals treat positions as independent, so they are too narrow (see `intervals`).
+    ``binning`` (the settings used); ``by_position`` (see `accuracy_by_position`); ``chance``
+    (per accuracy, that of the best constant predictor on these references, `chance`; or the
+    given `chance`: one number for all three, or a mapping replacing some) and
+    ``chance_corrected_accuracy`` (per accuracy, (acc - chance) / (1 - chance), None where
+    chance is 1). Token intervals treat positions as independent, so they are too narrow (see
+    `intervals`).
     """
     s = _score(preds, refs)
     values, counts = _length_counts(s, lengths)
     by_length = _by_length(values, counts)
-    return {**_overall(s),
+    overall = _overall(s)
+    return {**overall,
             "length_mean_token_accuracy": mean_over_lengths(by_length),
             "max_length_at_threshold": max_length_at_threshold(by_length, threshold),
             "num_sequences": len(s.kept),
             "num_scored_tokens": int(s.num_scored.sum()),
             "by_length": by_length,
             **binned(values, counts, threshold, binning or Binning()),
-            "by_position": _by_position(s)}
+            "by_position": _by_position(s),
+            **chance_entries(overall, s.refs, s.last_scored, chance)}
 
 
 def completed(metrics: dict, threshold: float | None = None) -> dict:

@@ -1,4 +1,5 @@
-"""Wilson score intervals against the textbook formula and published values; rows needed for a bin."""
+"""Wilson score intervals against the textbook formula and published values; rows needed for a bin; t intervals
+over seeds."""
 
 import doctest
 import math
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from hf_statetrack.stats import intervals
-from hf_statetrack.stats.intervals import accuracy_entries, rows_needed, wilson
+from hf_statetrack.stats.intervals import accuracy_entries, rows_needed, seed_interval, t975, wilson
 
 
 def textbook(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -57,3 +58,16 @@ def test_rows_needed_and_entries():
 
 def test_module_doctests():
     assert doctest.testmod(intervals).failed == 0
+
+
+def test_t_quantiles_match_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for df in [*range(1, 31), 31, 40, 60, 200]:
+        assert t975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=1e-4), df
+
+
+def test_seed_interval_is_the_t_interval_of_the_mean():
+    mean, lo, hi = seed_interval([0.8, 0.9, 1.0])
+    assert mean == pytest.approx(0.9) and hi - mean == pytest.approx(mean - lo)
+    assert hi - mean == pytest.approx(4.3027 * 0.1 / np.sqrt(3))  # sd 0.1, t(0.975, 2) = 4.3027
+    assert seed_interval([0.7]) == (0.7, 0.7, 0.7)

@@ -96,7 +96,7 @@ def test_compute_metrics_keys_and_json():
                       "max_length_at_threshold",
                       "num_sequences", "num_scored_tokens", "by_length", "by_position", "token_accuracy_ci",
                       "sequence_accuracy_ci", "final_state_accuracy_ci", "binned_max_length_at_threshold",
-                      "by_bin", "binning"}
+                      "by_bin", "binning", "chance", "chance_corrected_accuracy"}
     assert m["binning"] == {"min_rows": 20, "bin_edges": None, "bound": "point", "threshold": 0.9,
                             "key": "sequence_accuracy"}
     json.dumps(m, allow_nan=False)

@@ -22,7 +22,8 @@ all scored positions), sequence accuracy (rows whose every scored position is ri
 accuracy (the last scored position of each row), the same three per sequence length, token
 accuracy per position, the unweighted mean over lengths of per-length token accuracy (the score of
 Delétang et al. 2023), and the longest length up to which sequence accuracy stays >= a threshold
-(the Illusion-of-State criterion, 0.9 by default). Every accuracy comes with the rows (sequence and
+(the Illusion-of-State criterion, 0.9 by default), and each accuracy corrected for chance, (acc -
+chance) / (1 - chance), so that scores compare across tasks. Every accuracy comes with the rows (sequence and
 final-state) or scored positions (token) it rests on and a 95 % Wilson interval; lengths are also
 pooled into bins of at least `min_rows` rows, over which a longest length that one row cannot move
 is computed.
@@ -43,6 +44,9 @@ Args:
     bin_edges (`list` of `int`, *optional*): fixed bins instead, each edge starting one.
     bound (`str`, *optional*, defaults to "point"): what the binned longest length compares with the
         threshold: "point" (the accuracy) or "lower" (its 95 % Wilson lower bound).
+    chance (`float` or `dict`, *optional*): the chance levels to correct with: one number for all three
+        accuracies (e.g. 1 / classes), or a mapping replacing some of them. Default: computed from the
+        references, the accuracy of the best constant predictor (one label everywhere).
 
 Returns:
     token_accuracy (`float`): fraction of scored positions predicted right, in [0, 1].
@@ -67,6 +71,12 @@ Returns:
     binning (`dict`): min_rows, bin_edges, bound, threshold and key used.
     by_position (`dict`): parallel lists `position`, `token_accuracy`, `count` over the positions
         that some row scores.
+    chance (`dict`): per accuracy (token_accuracy, sequence_accuracy, final_state_accuracy), its chance
+        level: the share of scored positions holding the most frequent label (token), of rows whose
+        last scored label is the most frequent one (final state), of rows holding one same label at every
+        scored position (sequence); or the levels given.
+    chance_corrected_accuracy (`dict`): per accuracy, (accuracy - chance) / (1 - chance): 0 at chance,
+        1 when perfect, negative below chance; None where chance is 1 (a single label).
 
 Examples:
 
@@ -119,6 +129,18 @@ Examples:
         >>> metric.compute(predictions=preds, references=refs, lengths=lengths,
         ...                bound="lower")["binned_max_length_at_threshold"]
         0
+
+    Example 4: chance. Three of four scored labels are 0, so a model answering 0 everywhere gets 75 %
+    of the tokens right: chance 0.75. A model right on 7 of 8 tokens is half way from chance to
+    perfect; with chance given as 1 / 2 classes it is three quarters of the way.
+
+        >>> refs = [[0, 0, 1, 0], [0, 0, 0, 1]]
+        >>> preds = [[0, 0, 1, 0], [0, 0, 0, 0]]
+        >>> results = metric.compute(predictions=preds, references=refs)
+        >>> results["chance"]["token_accuracy"], results["chance_corrected_accuracy"]["token_accuracy"]
+        (0.75, 0.5)
+        >>> metric.compute(predictions=preds, references=refs, chance=0.5)["chance_corrected_accuracy"]
+        {'token_accuracy': 0.75, 'sequence_accuracy': 0.0, 'final_state_accuracy': 0.0}
 """
 
 _CITATION = """
@@ -166,9 +188,9 @@ class StateTracking(evaluate.Metric):
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def _compute(self, predictions, references, lengths=None, threshold=0.9, min_rows=None, bin_edges=None,
-                 bound=None):
+                 bound=None, chance=None):
         return compute_metrics(predictions, references, lengths=lengths, threshold=threshold,
-                               binning=Binning.of(min_rows, bin_edges, bound))
+                               binning=Binning.of(min_rows, bin_edges, bound), chance=chance)
 
 
 def check_inputs(predictions, references) -> None:
