@@ -31,7 +31,7 @@ def recurrent(preset: str) -> bool:
 def illusion_of_state(root: Path, summary: dict, cfg) -> str:
     spec, records = read_search(root, cfg.search)
     by = spec.by
-    lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "",
+    lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "", "## Minimum depth", "",
              "\n".join(search_table(spec, records)), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
