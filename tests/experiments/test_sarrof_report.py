@@ -75,8 +75,8 @@ def test_report_keeps_framings_apart_picks_the_lr_on_validation_and_gives_verdic
     assert best[("tomita3", "label_framing sarrof", 1)] is summary["sarrof-lr3"]
     monkeypatch.delitem(sarrof.SARROF_CAUSES, "tomita3", raising=False)
     text = sarrof.sarrof_formal_languages(None, summary, {})
-    assert "| tomita3 (label_framing sarrof_as_published) | 1 | 1-100 | 1 | 26.0 / 25.99 | within ours |" in text
-    assert "| tomita3 (label_framing sarrof_as_published) | 1 | 101-150 | 2 | 12.5 / 12.49 | within ours |" in text
+    assert "| tomita3 (label_framing sarrof_as_published) | 1 | 1-100 | 1 | 26.0 / 25.99 | agrees |" in text
+    assert "| tomita3 (label_framing sarrof_as_published) | 1 | 101-150 | 2 | 12.5 / 12.49 | agrees |" in text
     assert "| tomita3 (label_framing sarrof) | 1 | 1-100 | 1 | 98.0 / 25.99 | +72.0 points: not yet measured |" in text
     monkeypatch.setitem(sarrof.SARROF_CAUSES, "tomita3", "the paper's targets (measured)")
     text = sarrof.sarrof_formal_languages(None, summary, {})
@@ -102,6 +102,8 @@ def test_within_ours_spans_the_seeds_and_their_test_sampling_error():
     assert sarrof.within_ours([1.0], [2000], 100) and sarrof.within_ours([0.0], [125], 0)
     assert sarrof.within_ours([0.5], [2000], 51.0) and not sarrof.within_ours([0.5], [2000], 55.0)
     assert sarrof.within_ours([0.4, 0.6], [2000, 2000], 55.0)  # between the seeds
+    # the paper's 100 on 2,000 strings is itself 99.81..100: 1,999 of 2,000 agrees, 1,988 does not
+    assert sarrof.within_ours([0.9995], [2000], 100) and not sarrof.within_ours([0.994], [2000], 100)
     assert sarrof.sarrof_verdict("parity", [0.2, 0.22], [2000, 2000], 26.95) == \
         f"-5.9 points: {sarrof.SARROF_CAUSES['parity']}"
     assert sarrof.sarrof_verdict("tomita6", [0.0], [2000], 7.2) == "-7.2 points: not yet measured"
@@ -146,6 +148,10 @@ def test_the_ablations_hold_what_they_compare():
     assert {(p.raw["task"]["name"], p.raw["task"]["num_train"], p.raw["training"]["num_train_epochs"])
             for p in budget} == {(lang, n, e) for lang in ("parity", "tomita5")
                                  for n, e in ((2000, 10), (10000, 2), (10000, 50))}
+    shuffle = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "shuffle_nested"))).points()
+    assert {(p.raw["task"]["nested"], p.raw["training"]["num_train_epochs"]) for p in shuffle} == \
+        {(nested, epochs) for nested in (True, False) for epochs in (2, 10)}
+    assert {(p.raw["task"]["name"], p.raw["model"]["num_layers"]) for p in shuffle} == {("shuffle2", 1)}
     width = load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))).points()
     assert [p.raw["model"]["allow_negative_eigenvalues"] for p in width] == [False, True]
     assert all(p.raw["model"]["hidden_size"] == 128 and p.raw["training"]["per_device_train_batch_size"] == 256
