@@ -152,6 +152,9 @@ def test_the_ablations_hold_what_they_compare():
     assert {(p.raw["task"]["nested"], p.raw["training"]["num_train_epochs"]) for p in shuffle} == \
         {(nested, epochs) for nested in (True, False) for epochs in (2, 10)}
     assert {(p.raw["task"]["name"], p.raw["model"]["num_layers"]) for p in shuffle} == {("shuffle2", 1)}
+    dyck = load_sweep(str(reproduce.config_path("sarrof_formal_languages", "dyck1_epochs"))).points()
+    assert {(p.raw["task"]["name"], p.raw["model"]["num_layers"], p.raw["training"]["num_train_epochs"])
+            for p in dyck} == {("dyck1", 1, 2), ("dyck1", 1, 10)}
     width = load_sweep(str(reproduce.config_path("negative_eigenvalues", "width128"))).points()
     assert [p.raw["model"]["allow_negative_eigenvalues"] for p in width] == [False, True]
     assert all(p.raw["model"]["hidden_size"] == 128 and p.raw["training"]["per_device_train_batch_size"] == 256
