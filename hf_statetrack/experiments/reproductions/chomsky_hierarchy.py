@@ -208,7 +208,8 @@ def chomsky_hierarchy(root: Path, summary: dict, cfg) -> str:
              "Where an architecture ran with several settings the row shows the one with the best seed, as the "
              "paper reports the best of 10 seeds x 3 learning rates. Paper: Table 2 of Delétang et al. 2023 on "
              "lengths 41..500 ('-': not read; the rows we have are reprinted in Table 5 of Xu et al., "
-             "DeltaFormer). Per level, the tasks solved: ours of those run / the paper's of those read.", ""]
+             "DeltaFormer). Per level, the tasks solved: ours of those run / the paper's of those read.", "",
+             "## Score by task and model", ""]
     lines += score_table(best, rows, models)
     lines += ["", f"Paper, in words: {DELETANG_SHAPE}.", "",
               "## Fit on the training lengths (validation score, mean over seeds)", "",

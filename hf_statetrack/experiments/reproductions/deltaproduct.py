@@ -147,7 +147,8 @@ def deltaproduct(root: Path, summary: dict, cfg) -> str:
              f"{passing}. Eigenvalues [-1, 1]: beta in (0, 2); [0, 1]: beta in (0, 1). Theory: the fewest n_h that "
              "applies every permutation exactly with eigenvalues in [-1, 1] (S3: 2; S4: 2 as the rotations of a cube, "
              "3 = n - 1 with permutation matrices; S5: 4); none in [0, 1]. Paper: Siems et al. 2025 (S5: its text; "
-             "S3: the README of its code); '-': not reported there, read the theory.", ""]
+             "S3: the README of its code); '-': not reported there, read the theory.", "",
+             "## Accuracy by n_h", ""]
     lines += table(["group", "eigenvalues", "test lengths", *nh_columns, f"smallest n_h ≥ {passing}", "theory",
                     "paper", "verdict"], accuracy_rows(found, steps, threshold), numeric_from=3)
     lines += ["", f"## Longest length with sequence accuracy ≥ {passing}", "",
