@@ -41,7 +41,7 @@ def summary_of(curve: dict) -> dict:
 
 def rows(text: str) -> list[list[str]]:
     """The cells of the report's first table (accuracy by n_h), without its header."""
-    first = text.split("## ")[0]
+    first = text.split("## Accuracy by n_h")[1].split("## ")[0]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in first.splitlines()
             if line.startswith("| ") and not line.startswith("| group")]
 
