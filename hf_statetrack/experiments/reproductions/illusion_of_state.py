@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ...reporting.results import table
 from ..config import model_name
-from ..grid import flat
 from ..search import column, column_keys, length_of, point_model, read_search, row_label, search_table
 from . import register
 
@@ -35,11 +34,13 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
              "\n".join(search_table(spec, records)), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
     curves: dict[tuple, list] = {}
+    keys = column_keys([r["point"] for r in records], by)
     for r in (r for r in records if not r.get("incomplete")):
         arch = model_name(point_model(r["point"])) or model_name(cfg.experiment.get("model") or {}) or "?"
-        curves.setdefault((flat(r["point"]).get("task.name"), arch), []).append((column(length_of(r["point"], by)),
-                                                                                 r["min"]))
-    for (task, arch), points in curves.items():
+        # one curve per row of the table (an ablation's budgets stay apart), named by the row
+        row = row_label(r["point"], by, columns=keys) or arch
+        curves.setdefault((row, arch), []).append((column(length_of(r["point"], by)), r["min"]))
+    for (row, arch), points in curves.items():
         mins = [m for _, m in points]
         shown = ", ".join(f"{length}: {m if m is not None else 'none'}" for length, m in points)
         if recurrent(arch):
@@ -51,7 +52,7 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
             ordered = [m if m is not None else float("inf") for m in mins]  # none passed = deeper than tried
             grows = ordered == sorted(ordered) and len(set(ordered)) > 1
             verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
-        lines.append(f"* {task} · {arch}: {shown} -> {verdict}")
+        lines.append(f"* {row}: {shown} -> {verdict}")
     lines += seeds_passing(records, by, spec.threshold)
     return "\n".join(lines) + "\n"
 
