@@ -38,7 +38,9 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
     for r in (r for r in records if not r.get("incomplete")):
         arch = model_name(point_model(r["point"])) or model_name(cfg.experiment.get("model") or {}) or "?"
         # one curve per row of the table (an ablation's budgets stay apart), named by the row
-        row = row_label(r["point"], by, columns=keys) or arch
+        row = row_label(r["point"], by, columns=keys)
+        if not point_model(r["point"]):  # the model is the base config's: the row label does not name it
+            row = " · ".join(part for part in (row, arch) if part)
         curves.setdefault((row, arch), []).append((column(length_of(r["point"], by)), r["min"]))
     for (row, arch), points in curves.items():
         mins = [m for _, m in points]
