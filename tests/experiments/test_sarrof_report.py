@@ -194,3 +194,17 @@ def test_the_report_has_the_papers_layout_per_language_and_lists_the_causes_it_c
     assert "| d2 | 100.0 / 100 | 90.0 / 100 |  |  |" in by_language
     assert "| parity |  |  | 50.0 ± 0.0 / 80.05 | 0.0 ± 0.0 / 4.15 |" in by_language
     assert text.split("## Measured causes")[1].strip() == "* parity: the budget (measured)"
+
+
+def test_the_illusion_verdicts_keep_an_ablations_budgets_apart_and_name_a_base_config_model():
+    def record(epochs, length, depth):
+        return {"point": {"model": {"preset": "mamba", "hidden_size": 64}, "training.num_train_epochs": epochs,
+                          "task.test_length": length}, "min": depth, "tried": [1, 2], "scores": {}}
+
+    lines = illusion_of_state.shape_verdicts([record(10, 4, 2), record(4, 4, None)], "task.test_length", "lstm")
+    assert lines == ["* mamba-H64 · num_train_epochs 10: 4: 2 -> does not show the growth with length here",
+                     "* mamba-H64 · num_train_epochs 4: 4: none -> never reaches the threshold at these depths: "
+                     "the growth cannot be seen here"]
+    base = [{"point": {"task.name": "S5", "task.test_length": k}, "min": 1, "scores": {}} for k in (4, 5)]
+    assert illusion_of_state.shape_verdicts(base, "task.test_length", "lstm") == \
+        ["* S5 · lstm: 4: 1, 5: 1 -> agrees (one layer everywhere)"]

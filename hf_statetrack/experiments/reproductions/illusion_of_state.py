@@ -33,15 +33,24 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
     lines = ["# Illusion of State: minimum depth reaching the threshold, by length", "", "## Minimum depth", "",
              "\n".join(search_table(spec, records)), "", "![](min_depth_by_length.png)", "",
              f"Paper: {ILLUSION_SHAPE}.", "", "## Ours against the paper's shape", ""]
+    lines += shape_verdicts(records, by, model_name(cfg.experiment.get("model") or {}))
+    lines += seeds_passing(records, by, spec.threshold)
+    return "\n".join(lines) + "\n"
+
+
+def shape_verdicts(records: list[dict], by: str | None, base_model: str | None) -> list[str]:
+    """One line per row of the minimum-depth table (an ablation's budgets stay apart): its minimum depth by length
+    and whether it shows the paper's shape for its architecture (`base_model`: the config's own, for points that
+    do not sweep the model)."""
     curves: dict[tuple, list] = {}
     keys = column_keys([r["point"] for r in records], by)
     for r in (r for r in records if not r.get("incomplete")):
-        arch = model_name(point_model(r["point"])) or model_name(cfg.experiment.get("model") or {}) or "?"
-        # one curve per row of the table (an ablation's budgets stay apart), named by the row
+        arch = model_name(point_model(r["point"])) or base_model or "?"
         row = row_label(r["point"], by, columns=keys)
         if not point_model(r["point"]):  # the model is the base config's: the row label does not name it
             row = " · ".join(part for part in (row, arch) if part)
         curves.setdefault((row, arch), []).append((column(length_of(r["point"], by)), r["min"]))
+    lines = []
     for (row, arch), points in curves.items():
         mins = [m for _, m in points]
         shown = ", ".join(f"{length}: {m if m is not None else 'none'}" for length, m in points)
@@ -55,8 +64,7 @@ def illusion_of_state(root: Path, summary: dict, cfg) -> str:
             grows = ordered == sorted(ordered) and len(set(ordered)) > 1
             verdict = "agrees (depth grows with length)" if grows else "does not show the growth with length here"
         lines.append(f"* {row}: {shown} -> {verdict}")
-    lines += seeds_passing(records, by, spec.threshold)
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def seeds_passing(records: list[dict], by: str | None, threshold: float) -> list[str]:
