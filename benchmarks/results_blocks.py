@@ -28,6 +28,8 @@ import re
 import sys
 from pathlib import Path
 
+from hf_statetrack.core.files import atomic_write
+
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- results: (?P<path>[^#\s]+)#(?P<section>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results -->)",
                    re.S)
@@ -93,9 +95,7 @@ def main(argv=None) -> int:
         if new != text:
             stale.append(page.relative_to(ROOT).as_posix())
             if not args.check:
-                tmp = page.with_name(f".{page.name}.tmp")
-                tmp.write_text(new)
-                tmp.replace(page)
+                atomic_write(page, new)
     if stale:
         print(("stale (run benchmarks/results_blocks.py): " if args.check else "rewrote: ") + ", ".join(stale))
     return 1 if stale and args.check else 0
