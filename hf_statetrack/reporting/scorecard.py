@@ -73,12 +73,11 @@ def spread(values: list) -> dict:
 def cell(runs: list[Results], task: dict, score: str, threshold: float) -> dict:
     """One model on one task, over its seeds."""
     ood = task["ood_split"]
-    state = getattr(runs[0], "state_size", None)
     return {"seeds": [r.seed for r in runs], "num_parameters": runs[0].num_parameters,
             "in_distribution": combine([split_score(r.splits["test"], score) for r in runs]),
             "out_of_distribution": combine([split_score(r.splits[ood], score) for r in runs]),
             "longest_length": spread([longest_length(r, ["test", ood], threshold) for r in runs]),
-            "state_size": state, "train_s": [r.train["runtime_s"] for r in runs if r.train]}
+            "state_size": runs[0].state_size, "train_s": [r.train["runtime_s"] for r in runs if r.train]}
 
 
 def scorecard(meta: dict, tasks: list[dict], models: list[dict], cells: dict) -> dict:
